@@ -1,0 +1,43 @@
+"""The Flask application factory.
+
+The app runs under gunicorn with ``SCRIPT_NAME`` set to the API prefix, behind nginx. nginx is
+the one place that decides which forwarded headers to believe; it sends exactly one value in
+each X-Forwarded-* header, so ProxyFix here trusts exactly ``FORWARDED_HOPS`` (default 1) hop.
+"""
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from . import api, errors, settings
+
+
+def create_app(test_config=None, environ=None):
+    """Build the app from the environment; ``test_config`` overrides Flask config keys."""
+    cfg = settings.load(environ)
+    app = Flask(__name__)
+    app.config.update(
+        API_PREFIX=cfg.api_prefix,
+        MAX_CONTENT_LENGTH=cfg.max_body_bytes,
+        # Checked after ProxyFix applied X-Forwarded-Host; None lets every host through.
+        TRUSTED_HOSTS=list(cfg.allowed_hosts) or None,
+    )
+    if test_config:
+        app.config.update(test_config)
+    # Keep the keys in the order the routes write them: whoami reads top to bottom.
+    app.json.sort_keys = False
+
+    if cfg.cors_origins:
+        from flask_cors import CORS
+
+        # Only for a dev server on another origin; through nginx the SPA is same-origin.
+        CORS(app, origins=list(cfg.cors_origins), supports_credentials=False)
+
+    errors.register(app)
+    app.register_blueprint(api.bp)
+
+    if cfg.forwarded_hops:
+        hops = cfg.forwarded_hops
+        app.wsgi_app = ProxyFix(
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops
+        )
+    return app

@@ -1,0 +1,33 @@
+"""JSON errors: every error the API answers has the body ``{"error", "message", "status"}``.
+
+nginx answers the errors it makes itself (413, 502, 503, 504) with the same shape, so a client
+under the API prefix never has to parse HTML.
+"""
+
+from flask import jsonify
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+
+def error_response(status, error, message):
+    response = jsonify(error=error, message=message, status=status)
+    response.status_code = status
+    return response
+
+
+def _http_error(exc):
+    response = error_response(exc.code, exc.name, exc.description)
+    # Keep what the exception adds for the client, e.g. Allow on a 405.
+    for name, value in exc.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
+
+
+def _unexpected_error(exc):
+    # The traceback goes to gunicorn's error log; the client gets no internals.
+    return _http_error(InternalServerError())
+
+
+def register(app):
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected_error)

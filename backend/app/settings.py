@@ -1,0 +1,95 @@
+"""Settings of the API, read once from the environment and checked.
+
+Every setting is an environment variable with a default (see .env.example). A bad value
+raises ``SettingsError`` with a message that names the variable, so that gunicorn stops at
+start-up instead of serving wrong URLs.
+"""
+
+import os
+import re
+from dataclasses import dataclass
+
+_PREFIX_RE = re.compile(r"^(/[A-Za-z0-9._~-]+)+$")
+_SIZE_RE = re.compile(r"^(\d+)([kKmMgG]?)$")
+_SIZE_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
+
+
+class SettingsError(ValueError):
+    """A setting has a value the stack cannot run with."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    api_prefix: str = "/api"
+    forwarded_hops: int = 1
+    cors_origins: tuple = ()
+    allowed_hosts: tuple = ()
+    max_body_bytes: int = 1024**2
+
+
+def split_list(value):
+    """Split a comma- or space-separated setting into its non-empty items."""
+    return tuple(item for item in re.split(r"[\s,]+", value or "") if item)
+
+
+def parse_prefix(value, name="API_PREFIX"):
+    if not _PREFIX_RE.match(value):
+        raise SettingsError(
+            f"{name}={value!r} is not a path prefix: it must start with '/', must not end "
+            f"with '/', and may hold only letters, digits and . _ ~ - (e.g. {name}=/api)."
+        )
+    return value
+
+
+def parse_size(value, name="MAX_BODY_SIZE"):
+    """Parse an nginx-style size (``1m``, ``512k``, ``1048576``) into bytes."""
+    match = _SIZE_RE.match(value.strip())
+    if not match or int(match.group(1)) == 0:
+        raise SettingsError(
+            f"{name}={value!r} is not a size: use a positive number of bytes, optionally "
+            f"with k, m or g (e.g. {name}=1m)."
+        )
+    return int(match.group(1)) * _SIZE_UNITS[match.group(2).lower()]
+
+
+def parse_hops(value, name="FORWARDED_HOPS"):
+    if not value.isdigit() or int(value) > 5:
+        raise SettingsError(
+            f"{name}={value!r} must be a whole number from 0 to 5: the number of proxies in "
+            f"front of gunicorn whose X-Forwarded-* values Flask believes (1 = nginx)."
+        )
+    return int(value)
+
+
+def parse_origins(value, name="CORS_ORIGINS"):
+    origins = split_list(value)
+    for origin in origins:
+        if origin == "*" or not re.match(r"^https?://[^/\s]+$", origin):
+            raise SettingsError(
+                f"{name} holds {origin!r}: list full origins such as "
+                f"http://localhost:5173 (scheme and host, no path); '*' is not allowed."
+            )
+    return origins
+
+
+def parse_hosts(value, name="ALLOWED_HOSTS"):
+    hosts = split_list(value)
+    for host in hosts:
+        if not re.match(r"^(\.?[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]|[0-9A-Fa-f:]+)$", host):
+            raise SettingsError(
+                f"{name} holds {host!r}: list host names without scheme or port, such as "
+                f"example.com or .example.com for every subdomain."
+            )
+    return hosts
+
+
+def load(environ=None):
+    """Read the settings from ``environ`` (default: the process environment)."""
+    env = os.environ if environ is None else environ
+    return Settings(
+        api_prefix=parse_prefix(env.get("API_PREFIX", "/api")),
+        forwarded_hops=parse_hops(env.get("FORWARDED_HOPS", "1")),
+        cors_origins=parse_origins(env.get("CORS_ORIGINS", "")),
+        allowed_hosts=parse_hosts(env.get("ALLOWED_HOSTS", "")),
+        max_body_bytes=parse_size(env.get("MAX_BODY_SIZE", "1m")),
+    )
