@@ -11,16 +11,39 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from app import settings  # noqa: E402
 
+
+def _env(name, default):
+    """A setting from the environment; empty counts as unset (compose passes ${NAME:-})."""
+    return os.environ.get(name) or default
+
+
+def _number(name, default, minimum=1):
+    value = _env(name, str(default))
+    if not value.isdigit() or int(value) < minimum:
+        raise settings.SettingsError(f"{name}={value!r} must be a whole number of at least {minimum}.")
+    return int(value)
+
+
 # Fail at start-up, with the variable named, rather than serve wrong URLs.
 try:
     _settings = settings.load()
+    _workers = _number("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1)
+    _threads = _number("GUNICORN_THREADS", 2)
+    _timeout = _number("GUNICORN_TIMEOUT", 60)
+    _keepalive = _number("GUNICORN_KEEPALIVE", 75)
+    _api_timeout = _number("API_TIMEOUT", 30)
+    if _timeout <= _api_timeout:
+        raise settings.SettingsError(
+            f"GUNICORN_TIMEOUT={_timeout} must be above API_TIMEOUT={_api_timeout}: nginx has to "
+            "give up on a slow request (JSON 504) before gunicorn kills the worker."
+        )
 except settings.SettingsError as exc:
     sys.exit(f"gunicorn: {exc}")
 
 # --- Where to listen -------------------------------------------------------------------------
 # Natively nginx reaches gunicorn on loopback; in Docker on the compose network (0.0.0.0:8000,
 # never published). GUNICORN_BIND may also be unix:/path/to.sock.
-bind = [os.environ.get("GUNICORN_BIND", "127.0.0.1:8001")]
+bind = [_env("GUNICORN_BIND", "127.0.0.1:8001")]
 wsgi_app = "wsgi:app"
 chdir = os.path.dirname(os.path.abspath(__file__))
 
@@ -39,21 +62,21 @@ forwarder_headers = ""
 # --- Workers ---------------------------------------------------------------------------------
 # gthread keeps nginx's upstream connections alive between requests (sync workers close each
 # one); nginx buffers bodies in front, so slow clients never hold a worker.
-worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
-workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
-threads = int(os.environ.get("GUNICORN_THREADS", "2"))
+worker_class = _env("GUNICORN_WORKER_CLASS", "gthread")
+workers = _workers
+threads = _threads
 # Above nginx's proxy_read_timeout (API_TIMEOUT), so nginx answers a slow request with a JSON
 # 504 before gunicorn kills the worker.
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
+timeout = _timeout
 graceful_timeout = 20
 # Longer than nginx keeps an idle upstream connection, so gunicorn never closes one that nginx
 # is about to reuse (a closed-while-reused connection shows up as a sporadic 502).
-keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "75"))
-reload = os.environ.get("GUNICORN_RELOAD", "") == "1"
+keepalive = _keepalive
+reload = _env("GUNICORN_RELOAD", "") == "1"
 
 # --- Logging ---------------------------------------------------------------------------------
-accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
+accesslog = _env("GUNICORN_ACCESS_LOG", "-")
 errorlog = "-"
-loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+loglevel = _env("GUNICORN_LOG_LEVEL", "info")
 # gunicorn's %(h)s is its own peer (nginx); the client is the X-Forwarded-For that nginx set.
 access_log_format = '%({x-forwarded-for}i)s "%(r)s" %(s)s %(b)s %(D)sus'

@@ -4,8 +4,8 @@ nginx answers the errors it makes itself (413, 502, 503, 504) with the same shap
 under the API prefix never has to parse HTML.
 """
 
-from flask import jsonify
-from werkzeug.exceptions import HTTPException, InternalServerError
+from flask import current_app, jsonify, request
+from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 
 
 def error_response(status, error, message):
@@ -28,6 +28,14 @@ def _unexpected_error(exc):
     return _http_error(InternalServerError())
 
 
+def _refuse_large_body():
+    # Werkzeug only enforces the limit when a view reads the body; refuse before any view runs.
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    if limit is not None and (request.content_length or 0) > limit:
+        raise RequestEntityTooLarge()
+
+
 def register(app):
+    app.before_request(_refuse_large_body)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)

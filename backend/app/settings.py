@@ -86,10 +86,15 @@ def parse_hosts(value, name="ALLOWED_HOSTS"):
 def load(environ=None):
     """Read the settings from ``environ`` (default: the process environment)."""
     env = os.environ if environ is None else environ
+
+    def get(name, default):
+        # Empty means unset: compose passes ${NAME:-} so that defaults live here only.
+        return env.get(name) or default
+
     return Settings(
-        api_prefix=parse_prefix(env.get("API_PREFIX", "/api")),
-        forwarded_hops=parse_hops(env.get("FORWARDED_HOPS", "1")),
-        cors_origins=parse_origins(env.get("CORS_ORIGINS", "")),
-        allowed_hosts=parse_hosts(env.get("ALLOWED_HOSTS", "")),
-        max_body_bytes=parse_size(env.get("MAX_BODY_SIZE", "1m")),
+        api_prefix=parse_prefix(get("API_PREFIX", "/api")),
+        forwarded_hops=parse_hops(get("FORWARDED_HOPS", "1")),
+        cors_origins=parse_origins(get("CORS_ORIGINS", "")),
+        allowed_hosts=parse_hosts(get("ALLOWED_HOSTS", "")),
+        max_body_bytes=parse_size(get("MAX_BODY_SIZE", "1m")),
     )

@@ -1,0 +1,52 @@
+# The stack's tasks. Each target delegates to the runner (python -m stack), npm or pytest.
+# `make help` lists them.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+NPM_STAMP := frontend/node_modules/.package-lock.json
+# Programs the tests drive for real; installed from Debian when missing and run as root.
+TEST_TOOLS := nginx envsubst socat caddy haproxy chromium curl
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help up down test test-unit test-integration test-e2e clean
+
+help: ## List the tasks
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+up: $(VENV)/.runtime ## Run the full stack in the foreground (Docker if an engine answers, else native)
+	@$(PY) -m stack up
+
+down: $(VENV)/.runtime ## Stop a running stack
+	@$(PY) -m stack down
+
+test: $(VENV)/.dev $(NPM_STAMP) ## Install what the tests need, then run every test
+	@$(PY) -m stack tools $(TEST_TOOLS)
+	cd frontend && npm run --silent test:unit
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-unit: $(VENV)/.dev $(NPM_STAMP) ## Only the unit tests (Flask test client, Vitest)
+	cd frontend && npm run --silent test:unit
+	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+
+clean: ## Remove the venv, node_modules, the build and runtime files
+	rm -rf $(VENV) frontend/node_modules frontend/dist .run test-results
+
+$(VENV)/bin/python:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' || \
+	  { echo "make: Python 3.10 or newer is needed as $(PYTHON) (set PYTHON=...)"; exit 1; }
+	$(PYTHON) -m venv $(VENV) || { echo "make: could not create $(VENV): install python3-venv (apt-get install python3-venv)"; exit 1; }
+
+$(VENV)/.runtime: $(VENV)/bin/python backend/requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r backend/requirements.txt
+	@touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+$(NPM_STAMP): frontend/package-lock.json
+	@command -v npm >/dev/null || { echo "make: npm is missing: install Node.js 20.19 or newer"; exit 1; }
+	cd frontend && npm ci --no-audit --no-fund
+	@touch $@

@@ -1,0 +1,120 @@
+"""Command line of the stack runner: `python -m stack {up,down,tools} ...` (see `make help`)."""
+
+import argparse
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+from . import env as stack_env
+from . import tools
+from .env import ROOT
+from .errors import StackError
+from .native import RUN_ROOT, NativeStack
+
+_PID_FILE = RUN_ROOT / "native" / "runner.pid"
+
+
+def docker_answers():
+    """True when a Docker engine answers (not just a docker client on PATH)."""
+    if shutil.which("docker") is None:
+        return False
+    try:
+        return subprocess.run(["docker", "info"], capture_output=True, timeout=10).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+def choose_mode(settings):
+    mode = settings.get("STACK", "").strip().lower()
+    if mode not in ("", "docker", "native"):
+        raise StackError(f"STACK={mode!r}: use STACK=docker or STACK=native (or leave it unset to choose).")
+    if mode == "docker" and not docker_answers():
+        raise StackError("STACK=docker, but no Docker engine answers ('docker info' fails): start Docker, or use STACK=native.")
+    return mode or ("docker" if docker_answers() else "native")
+
+
+def up_native(settings):
+    stack = NativeStack(settings)
+    stop = []
+
+    def on_signal(signum, _frame):
+        stop.append(signum)
+
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, on_signal)
+    stack.start()
+    _PID_FILE.write_text(str(os.getpid()))
+    print(f"\nstack: the app is at {stack.url}/ (API at {stack.url}{settings.get('API_PREFIX', '/api')}/). Ctrl-C stops it.\n", flush=True)
+    try:
+        while not stop:
+            dead = stack.dead_child()
+            if dead:
+                raise StackError(f"{dead} exited unexpectedly; stopping the stack.")
+            time.sleep(0.2)
+        print("\nstack: stopping ...", flush=True)
+    finally:
+        stack.stop()
+        _PID_FILE.unlink(missing_ok=True)
+    print("stack: stopped; nothing left running.")
+
+
+def cmd_up(args):
+    settings = stack_env.load()
+    stack_env.http_port(settings)
+    mode = choose_mode(settings)
+    if mode == "docker":
+        print("stack: a Docker engine answers: docker compose up --build", flush=True)
+        os.chdir(ROOT)
+        os.execvp("docker", ["docker", "compose", "up", "--build"])
+    print("stack: no Docker engine answers (or STACK=native): running natively", flush=True)
+    up_native(settings)
+
+
+def cmd_down(args):
+    settings = stack_env.load()
+    stopped = False
+    if _PID_FILE.exists():
+        pid = int(_PID_FILE.read_text())
+        try:
+            os.kill(pid, signal.SIGTERM)
+            stopped = True
+            for _ in range(150):
+                os.kill(pid, 0)
+                time.sleep(0.1)
+        except ProcessLookupError:
+            pass
+        print("stack: the native stack is stopped." if stopped else "stack: no native stack was running.")
+    if choose_mode(settings) == "docker":
+        subprocess.run(["docker", "compose", "down"], cwd=ROOT, check=False)
+    elif not stopped:
+        print("stack: nothing to stop.")
+
+
+def cmd_tools(args):
+    tools.require(*args.programs)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m stack", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("up", help="run the stack in the foreground").set_defaults(func=cmd_up)
+    sub.add_parser("down", help="stop a running stack").set_defaults(func=cmd_down)
+    p = sub.add_parser("tools", help="install missing programs (as root, from Debian)")
+    p.add_argument("programs", nargs="+")
+    p.set_defaults(func=cmd_tools)
+    args = parser.parse_args(argv)
+    try:
+        args.func(args)
+    except StackError as exc:
+        print(f"stack: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

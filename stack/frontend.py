@@ -1,0 +1,62 @@
+"""Builds the SPA (npm ci + vite build) when its sources changed since the last build."""
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from .env import ROOT
+from .errors import StackError
+
+FRONTEND = ROOT / "frontend"
+DIST = FRONTEND / "dist"
+_BUILD_INPUTS = ("src", "public", "index.html", "vite.config.js", "package.json", "package-lock.json")
+
+
+def _newest_mtime(paths):
+    newest = 0.0
+    for path in paths:
+        if path.is_dir():
+            for sub in path.rglob("*"):
+                newest = max(newest, sub.stat().st_mtime)
+        elif path.exists():
+            newest = max(newest, path.stat().st_mtime)
+    return newest
+
+
+def _run(args, env):
+    try:
+        subprocess.run(args, cwd=FRONTEND, env=env, check=True)
+    except subprocess.CalledProcessError as exc:
+        raise StackError(f"'{' '.join(args)}' failed in frontend/ (exit {exc.returncode}); see its output above.")
+
+
+def ensure_installed(env=None):
+    """npm ci when node_modules is missing or older than the lock file."""
+    if shutil.which("npm") is None or shutil.which("node") is None:
+        raise StackError(
+            "node and npm are missing: install Node.js 20.19 or newer (https://nodejs.org or your "
+            "package manager), or run the stack in Docker (STACK=docker make up)."
+        )
+    marker = FRONTEND / "node_modules" / ".package-lock.json"
+    lock = FRONTEND / "package-lock.json"
+    if not marker.exists() or marker.stat().st_mtime < lock.stat().st_mtime:
+        _run(["npm", "ci", "--no-audit", "--no-fund"], dict(env or os.environ))
+
+
+def build(settings):
+    """Build frontend/dist for the API prefix in `settings`, unless it is up to date."""
+    env = dict(os.environ)
+    env["API_PREFIX"] = settings.get("API_PREFIX", "/api")
+    ensure_installed(env)
+    stamp = DIST / ".api-prefix"
+    fresh = (
+        (DIST / "index.html").exists()
+        and stamp.exists()
+        and stamp.read_text() == env["API_PREFIX"]
+        and _newest_mtime([DIST / "index.html"]) >= _newest_mtime(FRONTEND / p for p in _BUILD_INPUTS)
+    )
+    if not fresh:
+        _run(["npm", "run", "build", "--silent"], env)
+        stamp.write_text(env["API_PREFIX"])
+    return DIST

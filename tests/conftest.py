@@ -1,0 +1,38 @@
+"""Fixtures shared by the integration suites: the built SPA and running native stacks."""
+
+import itertools
+
+import pytest
+
+from stack import frontend
+from stack.native import NativeStack
+from support.stacks import stack_settings
+
+_names = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def built_frontend():
+    """frontend/dist built once for the default prefix (npm ci + vite build when stale)."""
+    return frontend.build({"API_PREFIX": "/api"})
+
+
+@pytest.fixture(scope="session")
+def start_stack(built_frontend):
+    """Start a native stack with extra settings; every stack started is stopped at the end."""
+    started = []
+
+    def start(**overrides):
+        stack = NativeStack(stack_settings(**overrides), name=f"test-{next(_names)}", quiet=True, build=False)
+        started.append(stack)
+        return stack.start()
+
+    yield start
+    for stack in started:
+        stack.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(start_stack):
+    """The default stack (no trusted proxies), shared by the tests that only read from it."""
+    return start_stack()

@@ -1,0 +1,56 @@
+"""A raw HTTP/1.1 client for the integration tests.
+
+Unlike a browser or `requests`, it sends exactly what a test says: any Host header (or none),
+an absolute-form request line, forged forwarding headers, and a chosen source address such as
+127.0.0.2, so that a test can play an untrusted client. It never follows redirects.
+"""
+
+import http.client
+import json
+from dataclasses import dataclass
+
+
+@dataclass
+class Response:
+    status: int
+    headers: http.client.HTTPMessage
+    body: bytes
+
+    def header(self, name):
+        return self.headers.get(name)
+
+    def json(self):
+        return json.loads(self.body)
+
+    @property
+    def text(self):
+        return self.body.decode("utf-8", "replace")
+
+
+def request(port, path="/", *, method="GET", host="default", headers=(), body=None,
+            source=None, address="127.0.0.1", target=None, timeout=10):
+    """Send one request to address:port and return the Response.
+
+    host: the Host header; "default" means localhost:<port>, None sends none.
+    headers: (name, value) pairs or a dict, sent as given (repeats allowed).
+    source: the local address to send from (e.g. "127.0.0.2").
+    target: the request target, if not `path` (e.g. "http://evil.example/api/").
+    """
+    conn = http.client.HTTPConnection(
+        address, port, timeout=timeout, source_address=(source, 0) if source else None
+    )
+    try:
+        conn.putrequest(method, target or path, skip_host=True, skip_accept_encoding=True)
+        if host == "default":
+            host = f"localhost:{port}"
+        if host is not None:
+            conn.putheader("Host", host)
+        for name, value in headers.items() if isinstance(headers, dict) else headers:
+            conn.putheader(name, value)
+        if body is not None:
+            conn.putheader("Content-Length", str(len(body)))
+        conn.endheaders(body)
+        resp = conn.getresponse()
+        return Response(resp.status, resp.headers, resp.read())
+    finally:
+        conn.close()
