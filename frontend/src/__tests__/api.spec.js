@@ -1,0 +1,195 @@
+import { afterEach, describe, expect, it, vi } from 'vitest'
+
+import { API_PREFIX, ApiError, apiPath, fetchResult, fetchWhoami } from '../api.js'
+
+const ORIGIN = 'http://localhost:8000'
+
+/** A stand-in for a fetch Response: url and redirected can't be set on a real one. */
+function fakeResponse({
+  status = 200,
+  statusText = '',
+  body = '',
+  contentType = 'application/json',
+  url = '',
+  redirected = false,
+} = {}) {
+  const text = typeof body === 'string' ? body : JSON.stringify(body)
+  return {
+    ok: status >= 200 && status < 300,
+    status,
+    statusText,
+    url,
+    redirected,
+    headers: new Headers(contentType ? { 'content-type': contentType } : {}),
+    text: async () => text,
+  }
+}
+
+function stubFetch(impl) {
+  const fn = vi.fn(impl)
+  vi.stubGlobal('fetch', fn)
+  return fn
+}
+
+async function rejectionOf(promise) {
+  try {
+    await promise
+  } catch (err) {
+    return err
+  }
+  throw new Error('expected the promise to reject')
+}
+
+afterEach(() => {
+  vi.unstubAllGlobals()
+})
+
+describe('API prefix', () => {
+  it('is the one set for the build, without a trailing slash', () => {
+    expect(API_PREFIX).toBe(process.env.API_PREFIX || '/api')
+    expect(API_PREFIX.startsWith('/')).toBe(true)
+    expect(API_PREFIX.endsWith('/')).toBe(false)
+  })
+
+  it('builds endpoint paths under the prefix', () => {
+    expect(apiPath('/whoami')).toBe(`${API_PREFIX}/whoami`)
+    expect(apiPath('health')).toBe(`${API_PREFIX}/health`)
+    expect(apiPath()).toBe(`${API_PREFIX}/`)
+  })
+})
+
+describe('fetchResult', () => {
+  it('asks for {prefix}/, follows the redirect and reports where it landed', async () => {
+    const payload = {
+      message: 'You followed the redirect and reached the result.',
+      method: 'GET',
+      url: `${ORIGIN}${API_PREFIX}/result`,
+    }
+    const fetchMock = stubFetch(async () =>
+      fakeResponse({ body: payload, url: `${ORIGIN}${API_PREFIX}/result`, redirected: true }),
+    )
+
+    const result = await fetchResult()
+
+    expect(fetchMock).toHaveBeenCalledTimes(1)
+    const [url, init] = fetchMock.mock.calls[0]
+    expect(url).toBe(`${API_PREFIX}/`)
+    expect(init.redirect).toBe('follow')
+    expect(init.headers).toEqual({ Accept: 'application/json' })
+    expect(result).toEqual({
+      finalUrl: `${ORIGIN}${API_PREFIX}/result`,
+      redirected: true,
+      status: 200,
+      data: payload,
+    })
+  })
+
+  it('turns a JSON error into an ApiError with status and the API message', async () => {
+    stubFetch(async () =>
+      fakeResponse({
+        status: 502,
+        body: { error: 'Bad Gateway', message: 'The API is not running.', status: 502 },
+      }),
+    )
+
+    const err = await rejectionOf(fetchResult())
+
+    expect(err).toBeInstanceOf(ApiError)
+    expect(err.name).toBe('ApiError')
+    expect(err.status).toBe(502)
+    expect(err.message).toBe('The API answered 502 Bad Gateway: The API is not running.')
+  })
+
+  it('names the status even when the error body is not JSON', async () => {
+    stubFetch(async () =>
+      fakeResponse({
+        status: 504,
+        body: '<html><body>504 Gateway Time-out</body></html>',
+        contentType: 'text/html',
+      }),
+    )
+
+    const err = await rejectionOf(fetchResult())
+
+    expect(err).toBeInstanceOf(ApiError)
+    expect(err.status).toBe(504)
+    expect(err.message).toMatch(/^The API answered 504 Gateway Timeout \(and the answer was not JSON/)
+  })
+
+  it('rejects a 200 answer that is not JSON (the SPA fallback page, for one)', async () => {
+    stubFetch(async () =>
+      fakeResponse({ body: '<!doctype html><html></html>', contentType: 'text/html' }),
+    )
+
+    const err = await rejectionOf(fetchResult())
+
+    expect(err).toBeInstanceOf(ApiError)
+    expect(err.status).toBe(200)
+    expect(err.message).toContain('with an HTML page instead of JSON')
+    expect(err.message).toContain(`is ${API_PREFIX}/ routed to it?`)
+  })
+
+  it('reports a network failure as an ApiError without a status', async () => {
+    stubFetch(async () => {
+      throw new TypeError('Failed to fetch')
+    })
+
+    const err = await rejectionOf(fetchResult())
+
+    expect(err).toBeInstanceOf(ApiError)
+    expect(err.status).toBeNull()
+    expect(err.message).toContain(`GET ${API_PREFIX}/ failed before any answer came back`)
+    expect(err.message).toContain('(Failed to fetch)')
+    expect(err.cause).toBeInstanceOf(TypeError)
+  })
+
+  it('gives up after the timeout instead of waiting for ever', async () => {
+    stubFetch(
+      (url, init) =>
+        new Promise((resolve, reject) => {
+          init.signal.addEventListener('abort', () => reject(new Error('aborted')))
+        }),
+    )
+
+    const err = await rejectionOf(fetchResult({ timeoutMs: 20 }))
+
+    expect(err).toBeInstanceOf(ApiError)
+    expect(err.status).toBeNull()
+    expect(err.message).toContain('did not answer')
+    expect(err.message).toContain(`${API_PREFIX}/`)
+  })
+})
+
+describe('fetchWhoami', () => {
+  it('asks {prefix}/whoami and returns what the API saw', async () => {
+    const whoami = {
+      remote_addr: '127.0.0.1',
+      scheme: 'http',
+      host: 'localhost:8000',
+      port: 8000,
+      script_root: API_PREFIX,
+      url_root: `${ORIGIN}${API_PREFIX}/`,
+      result_url: `${ORIGIN}${API_PREFIX}/result`,
+    }
+    const fetchMock = stubFetch(async () =>
+      fakeResponse({ body: whoami, url: `${ORIGIN}${API_PREFIX}/whoami` }),
+    )
+
+    const answer = await fetchWhoami()
+
+    expect(fetchMock.mock.calls[0][0]).toBe(`${API_PREFIX}/whoami`)
+    expect(answer.status).toBe(200)
+    expect(answer.redirected).toBe(false)
+    expect(answer.data).toEqual(whoami)
+  })
+
+  it('uses the status text when the JSON error has no error field', async () => {
+    stubFetch(async () =>
+      fakeResponse({ status: 500, statusText: 'Internal Server Error', body: { message: 'boom' } }),
+    )
+
+    const err = await rejectionOf(fetchWhoami())
+
+    expect(err.message).toBe('The API answered 500 Internal Server Error: boom')
+  })
+})
