@@ -74,6 +74,9 @@ graceful_timeout = 20
 keepalive = _keepalive
 reload = _env("GUNICORN_RELOAD", "") == "1"
 
+# Several gunicorns may run on one machine (tests, dev); none of them needs the control socket.
+control_socket_disable = True
+
 # --- Logging ---------------------------------------------------------------------------------
 accesslog = _env("GUNICORN_ACCESS_LOG", "-")
 errorlog = "-"

@@ -122,7 +122,8 @@ class NativeStack:
             API_UPSTREAM=bind,
             NGINX_LISTEN_PORT=str(self.port),
             NGINX_WEB_ROOT=str(frontend.DIST),
-            NGINX_ACCESS_LOG=str(self.run_dir / "access.log"),
+            # In the foreground the access log goes to the terminal, beside gunicorn's.
+            NGINX_ACCESS_LOG=str(self.run_dir / "access.log") if self.quiet else "/dev/stdout",
             NGINX_RUN_DIR=str(self.run_dir),
             PYTHONUNBUFFERED="1",
         )
