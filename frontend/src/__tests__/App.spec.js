@@ -1,0 +1,83 @@
+import { flushPromises, mount } from '@vue/test-utils'
+import { beforeEach, describe, expect, it, vi } from 'vitest'
+import { createMemoryHistory, createRouter } from 'vue-router'
+
+import App from '../App.vue'
+import { routes } from '../router/index.js'
+import { API_PREFIX, fetchResult, fetchWhoami } from '../api.js'
+
+vi.mock('../api.js', async (importOriginal) => {
+  const actual = await importOriginal()
+  return { ...actual, fetchResult: vi.fn(), fetchWhoami: vi.fn() }
+})
+
+async function mountAt(path) {
+  const router = createRouter({ history: createMemoryHistory(), routes })
+  router.push(path)
+  await router.isReady()
+  const wrapper = mount(App, { global: { plugins: [router] } })
+  await flushPromises()
+  return { wrapper, router }
+}
+
+beforeEach(() => {
+  // The home view asks the API on mount; keep it waiting here.
+  vi.mocked(fetchResult).mockReset().mockReturnValue(new Promise(() => {}))
+  vi.mocked(fetchWhoami).mockReset().mockReturnValue(new Promise(() => {}))
+})
+
+describe('App shell and routes', () => {
+  it('has header, nav and main landmarks with links to Home and About', async () => {
+    const { wrapper } = await mountAt('/')
+
+    expect(wrapper.find('header').exists()).toBe(true)
+    expect(wrapper.find('main#main').exists()).toBe(true)
+    const nav = wrapper.get('nav')
+    expect(nav.attributes('aria-label')).toBe('Main')
+    const links = nav.findAll('a')
+    expect(links.map((a) => [a.text(), a.attributes('href')])).toEqual([
+      ['Home', '/'],
+      ['About', '/about'],
+    ])
+    expect(wrapper.find('[data-testid="home-view"]').exists()).toBe(true)
+  })
+
+  it('goes to About through the nav link', async () => {
+    const { wrapper, router } = await mountAt('/')
+
+    await wrapper.get('nav a[href="/about"]').trigger('click')
+    await flushPromises()
+    await vi.dynamicImportSettled()
+    await flushPromises()
+
+    expect(router.currentRoute.value.name).toBe('about')
+    const about = wrapper.get('[data-testid="about-view"]')
+    expect(about.text()).toContain('About this template')
+    expect(about.text()).toContain(API_PREFIX)
+  })
+
+  it('shows "Page not found" with the path for an unknown URL', async () => {
+    const { wrapper } = await mountAt('/no/such/page?x=1')
+
+    const view = wrapper.get('[data-testid="notfound-view"]')
+    expect(view.get('h1').text()).toBe('Page not found')
+    expect(wrapper.get('[data-testid="notfound-path"]').text()).toBe('/no/such/page?x=1')
+    expect(view.get('a').attributes('href')).toBe('/')
+    expect(view.text()).not.toContain('belong to the API')
+  })
+
+  it('says when an API path ended up at the SPA', async () => {
+    const { wrapper } = await mountAt(`${API_PREFIX}/nothing-here`)
+
+    expect(wrapper.get('[data-testid="notfound-view"]').text()).toContain(
+      `Paths under ${API_PREFIX}/ belong to the API`,
+    )
+  })
+
+  it('loads About and Not found lazily, Home eagerly', () => {
+    const byName = Object.fromEntries(routes.map((r) => [r.name, r.component]))
+    expect(typeof byName.home).toBe('object')
+    expect(typeof byName.about).toBe('function')
+    expect(typeof byName['not-found']).toBe('function')
+  })
+})

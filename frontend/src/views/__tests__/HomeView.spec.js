@@ -1,0 +1,219 @@
+import { flushPromises, mount } from '@vue/test-utils'
+import { beforeEach, describe, expect, it, vi } from 'vitest'
+
+import HomeView from '../HomeView.vue'
+import { API_PREFIX, ApiError, fetchResult, fetchWhoami } from '../../api.js'
+import { CHECK_IDS } from '../../diagnose.js'
+
+vi.mock('../../api.js', async (importOriginal) => {
+  const actual = await importOriginal()
+  return { ...actual, fetchResult: vi.fn(), fetchWhoami: vi.fn() }
+})
+
+// The test environment's page is at http://localhost:8000/ (vite.config.js).
+const ORIGIN = 'http://localhost:8000'
+const RESULT_URL = `${ORIGIN}${API_PREFIX}/result`
+const MESSAGE = 'You followed the redirect and reached the result.'
+
+function resultAnswer(finalUrl = RESULT_URL) {
+  return {
+    finalUrl,
+    redirected: true,
+    status: 200,
+    data: { message: MESSAGE, method: 'GET', url: RESULT_URL },
+  }
+}
+
+function whoamiAnswer(overrides = {}) {
+  return {
+    finalUrl: `${ORIGIN}${API_PREFIX}/whoami`,
+    redirected: false,
+    status: 200,
+    data: {
+      remote_addr: '127.0.0.1',
+      scheme: 'http',
+      host: 'localhost:8000',
+      port: 8000,
+      script_root: API_PREFIX,
+      url_root: `${ORIGIN}${API_PREFIX}/`,
+      result_url: RESULT_URL,
+      ...overrides,
+    },
+  }
+}
+
+const text = (wrapper, id) => wrapper.get(`[data-testid="${id}"]`).text()
+const testids = (wrapper) =>
+  wrapper.findAll('[data-testid]').map((el) => el.attributes('data-testid'))
+
+beforeEach(() => {
+  vi.mocked(fetchResult).mockReset()
+  vi.mocked(fetchWhoami).mockReset()
+})
+
+describe('HomeView', () => {
+  it('shows the ok state when every URL matches', async () => {
+    vi.mocked(fetchResult).mockResolvedValue(resultAnswer())
+    vi.mocked(fetchWhoami).mockResolvedValue(whoamiAnswer())
+
+    const wrapper = mount(HomeView)
+    await flushPromises()
+
+    expect(fetchResult).toHaveBeenCalledTimes(1)
+    expect(fetchWhoami).toHaveBeenCalledTimes(1)
+    const banner = wrapper.get('[data-testid="status-banner"]')
+    expect(banner.attributes('data-state')).toBe('ok')
+    expect(banner.text()).toContain('Every URL comes out right')
+
+    expect(text(wrapper, 'browser-origin')).toBe(ORIGIN)
+    expect(text(wrapper, 'landed-url')).toBe(RESULT_URL)
+    expect(text(wrapper, 'result-message')).toBe(MESSAGE)
+    expect(text(wrapper, 'api-scheme')).toBe('http')
+    expect(text(wrapper, 'api-host')).toBe('localhost:8000')
+    expect(text(wrapper, 'api-port')).toBe('8000')
+    expect(text(wrapper, 'api-prefix')).toBe(API_PREFIX)
+    expect(text(wrapper, 'api-remote-addr')).toBe('127.0.0.1')
+    expect(text(wrapper, 'api-result-url')).toBe(RESULT_URL)
+
+    for (const id of CHECK_IDS) {
+      expect(wrapper.get(`[data-testid="check-${id}"]`).attributes('data-ok')).toBe('true')
+    }
+    expect(wrapper.find('[data-testid="api-error"]').exists()).toBe(false)
+    expect(wrapper.text()).not.toContain('does not match')
+  })
+
+  it('lists each mismatch in the problem state', async () => {
+    vi.mocked(fetchResult).mockRejectedValue(
+      new ApiError(`The request to GET ${API_PREFIX}/ failed before any answer came back`),
+    )
+    vi.mocked(fetchWhoami).mockResolvedValue(
+      whoamiAnswer({
+        host: 'localhost',
+        port: 80,
+        result_url: `http://localhost${API_PREFIX}/result`,
+        url_root: `http://localhost${API_PREFIX}/`,
+      }),
+    )
+
+    const wrapper = mount(HomeView)
+    await flushPromises()
+
+    const banner = wrapper.get('[data-testid="status-banner"]')
+    expect(banner.attributes('data-state')).toBe('problem')
+    expect(banner.text()).toContain('3 of 6 checks found a problem')
+    expect(banner.text()).toContain(
+      'The API builds URLs with port 80, but you reached it on port 8000',
+    )
+    expect(banner.findAll('li').map((li) => li.attributes('data-testid'))).toEqual([
+      'problem-port',
+      'problem-redirect',
+      'problem-url_for',
+    ])
+
+    const ok = Object.fromEntries(
+      CHECK_IDS.map((id) => [id, wrapper.get(`[data-testid="check-${id}"]`).attributes('data-ok')]),
+    )
+    expect(ok).toEqual({
+      scheme: 'true',
+      host: 'true',
+      port: 'false',
+      prefix: 'true',
+      redirect: 'false',
+      url_for: 'false',
+    })
+    expect(text(wrapper, 'api-port')).toBe('80')
+    expect(text(wrapper, 'api-result-url')).toBe(`http://localhost${API_PREFIX}/result`)
+    expect(text(wrapper, 'result-message')).toContain('No result: The request to GET')
+  })
+
+  it('shows a visible error, not a spinner, when the API is down', async () => {
+    const down = new ApiError(
+      'The API answered 502 Bad Gateway: The API is not running or not reachable.',
+      { status: 502 },
+    )
+    vi.mocked(fetchResult).mockRejectedValue(down)
+    vi.mocked(fetchWhoami).mockRejectedValue(down)
+
+    const wrapper = mount(HomeView)
+    await flushPromises()
+
+    const banner = wrapper.get('[data-testid="status-banner"]')
+    expect(banner.attributes('data-state')).toBe('error')
+    expect(text(wrapper, 'api-error')).toBe(
+      'The API did not answer: The API answered 502 Bad Gateway: The API is not running or not reachable.',
+    )
+    expect(wrapper.find('.spinner').exists()).toBe(false)
+    for (const id of CHECK_IDS) {
+      const check = wrapper.get(`[data-testid="check-${id}"]`)
+      expect(check.attributes('data-ok')).toBeUndefined()
+      expect(check.text()).toContain('Not checked')
+    }
+  })
+
+  it('keeps the same structure while loading as once loaded', async () => {
+    let finish
+    const pending = new Promise((resolve) => {
+      finish = resolve
+    })
+    vi.mocked(fetchResult).mockReturnValue(pending.then(() => resultAnswer()))
+    vi.mocked(fetchWhoami).mockReturnValue(pending.then(() => whoamiAnswer()))
+
+    const wrapper = mount(HomeView)
+    await flushPromises()
+
+    const banner = wrapper.get('[data-testid="status-banner"]')
+    expect(banner.attributes('data-state')).toBe('loading')
+    expect(wrapper.find('.spinner').exists()).toBe(true)
+    const loadingIds = testids(wrapper)
+    const loadingSkeletons = wrapper.findAll('.skeleton').length
+    for (const id of CHECK_IDS) {
+      expect(wrapper.get(`[data-testid="check-${id}"]`).attributes('data-ok')).toBeUndefined()
+    }
+    // What is known without the API is shown at once.
+    expect(text(wrapper, 'browser-origin')).toBe(ORIGIN)
+    expect(text(wrapper, 'api-host')).toBe('')
+    expect(loadingSkeletons).toBeGreaterThanOrEqual(1 + 6 + 1 + 6)
+
+    finish()
+    await flushPromises()
+
+    expect(banner.attributes('data-state')).toBe('ok')
+    expect(wrapper.findAll('.skeleton')).toHaveLength(0)
+    expect(testids(wrapper)).toEqual(loadingIds)
+    expect(text(wrapper, 'api-host')).toBe('localhost:8000')
+  })
+
+  it('runs the checks again on "Run again"', async () => {
+    vi.mocked(fetchResult).mockResolvedValue(resultAnswer())
+    vi.mocked(fetchWhoami).mockResolvedValue(whoamiAnswer())
+    const wrapper = mount(HomeView)
+    await flushPromises()
+    expect(wrapper.get('[data-testid="status-banner"]').attributes('data-state')).toBe('ok')
+
+    vi.mocked(fetchWhoami).mockResolvedValue(whoamiAnswer({ script_root: '/elsewhere' }))
+    const button = wrapper.get('button[data-testid="rerun"]')
+    expect(button.text()).toBe('Run again')
+    await button.trigger('click')
+    await flushPromises()
+
+    expect(fetchResult).toHaveBeenCalledTimes(2)
+    expect(fetchWhoami).toHaveBeenCalledTimes(2)
+    expect(wrapper.get('[data-testid="status-banner"]').attributes('data-state')).toBe('problem')
+    expect(wrapper.get('[data-testid="check-prefix"]').attributes('data-ok')).toBe('false')
+    expect(text(wrapper, 'problem-prefix')).toContain(
+      `The API is mounted at /elsewhere, but the SPA was built for ${API_PREFIX}`,
+    )
+  })
+
+  it('ignores "Run again" while a run is still going', async () => {
+    vi.mocked(fetchResult).mockReturnValue(new Promise(() => {}))
+    vi.mocked(fetchWhoami).mockReturnValue(new Promise(() => {}))
+    const wrapper = mount(HomeView)
+
+    const button = wrapper.get('[data-testid="rerun"]')
+    expect(button.attributes('aria-disabled')).toBe('true')
+    await button.trigger('click')
+
+    expect(fetchResult).toHaveBeenCalledTimes(1)
+  })
+})
