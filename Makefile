@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 NPM_STAMP := frontend/node_modules/.package-lock.json
 # Programs the tests drive for real; installed from Debian when missing and run as root.
-TEST_TOOLS := nginx envsubst socat caddy haproxy chromium curl
+TEST_TOOLS := nginx envsubst socat caddy haproxy chromium curl openssl
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help

@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -235,9 +236,12 @@ class NativeStack:
                 return False
 
     def _nginx_answers(self):
+        # Any HTTP answer will do: with ALLOWED_HOSTS set, this Host gets a 400.
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/", timeout=2) as resp:
-                return resp.status == 200
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/", timeout=2):
+                return True
+        except urllib.error.HTTPError:
+            return True
         except OSError:
             return False
 

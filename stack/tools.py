@@ -16,6 +16,7 @@ PACKAGES = {
     "chromium": "chromium",
     "wrk": "wrk",
     "curl": "curl",
+    "openssl": "openssl",
 }
 
 _apt_updated = False

@@ -35,9 +35,22 @@ def create_app(test_config=None, environ=None):
     errors.register(app)
     app.register_blueprint(api.bp)
 
+    app.wsgi_app = _lowercase_host(app.wsgi_app)
     if cfg.forwarded_hops:
         hops = cfg.forwarded_hops
         app.wsgi_app = ProxyFix(
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops
         )
     return app
+
+
+def _lowercase_host(wsgi_app):
+    """Host names are case-insensitive, but Werkzeug's TRUSTED_HOSTS check compares them
+    exactly: lower-case the host (after ProxyFix set it) so Example.COM matches example.com."""
+
+    def middleware(environ, start_response):
+        if "HTTP_HOST" in environ:
+            environ["HTTP_HOST"] = environ["HTTP_HOST"].lower()
+        return wsgi_app(environ, start_response)
+
+    return middleware

@@ -75,12 +75,14 @@ def parse_origins(value, name="CORS_ORIGINS"):
 def parse_hosts(value, name="ALLOWED_HOSTS"):
     hosts = split_list(value)
     for host in hosts:
-        if not re.match(r"^(\.?[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]|[0-9A-Fa-f:]+)$", host):
+        # Werkzeug's trusted-host check cannot match IPv6 literals, so they are refused here
+        # (and in nginx's derivation) rather than silently never matching.
+        if not re.match(r"^\.?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$", host):
             raise SettingsError(
-                f"{name} holds {host!r}: list host names without scheme or port, such as "
-                f"example.com or .example.com for every subdomain."
+                f"{name} holds {host!r}: list host names or IPv4 addresses without scheme, "
+                f"port or brackets (e.g. example.com or .example.com for every subdomain)."
             )
-    return hosts
+    return tuple(host.lower() for host in hosts)
 
 
 def load(environ=None):

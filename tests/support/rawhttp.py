@@ -7,6 +7,7 @@ an absolute-form request line, forged forwarding headers, and a chosen source ad
 
 import http.client
 import json
+import ssl
 from dataclasses import dataclass
 
 
@@ -27,18 +28,35 @@ class Response:
         return self.body.decode("utf-8", "replace")
 
 
+class _TLSConnection(http.client.HTTPConnection):
+    """HTTPS to an address, with the certificate checked for another name (SNI)."""
+
+    def __init__(self, *args, tls, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._tls = tls
+
+    def connect(self):
+        super().connect()
+        cafile, server_name = self._tls
+        context = ssl.create_default_context(cafile=str(cafile))
+        self.sock = context.wrap_socket(self.sock, server_hostname=server_name)
+
+
 def request(port, path="/", *, method="GET", host="default", headers=(), body=None,
-            source=None, address="127.0.0.1", target=None, timeout=10):
+            source=None, address="127.0.0.1", target=None, timeout=10, tls=None):
     """Send one request to address:port and return the Response.
 
     host: the Host header; "default" means localhost:<port>, None sends none.
     headers: (name, value) pairs or a dict, sent as given (repeats allowed).
     source: the local address to send from (e.g. "127.0.0.2").
     target: the request target, if not `path` (e.g. "http://evil.example/api/").
+    tls: (ca_file, server_name) to speak HTTPS and check the certificate for server_name.
     """
-    conn = http.client.HTTPConnection(
-        address, port, timeout=timeout, source_address=(source, 0) if source else None
-    )
+    kwargs = {"timeout": timeout, "source_address": (source, 0) if source else None}
+    if tls:
+        conn = _TLSConnection(address, port, tls=tls, **kwargs)
+    else:
+        conn = http.client.HTTPConnection(address, port, **kwargs)
     try:
         conn.putrequest(method, target or path, skip_host=True, skip_accept_encoding=True)
         if host == "default":

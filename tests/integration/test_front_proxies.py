@@ -1,0 +1,92 @@
+"""Real TLS front proxies (Caddy, HAProxy) in front of nginx, trusted by address.
+
+The client talks https to the front as https://public.example:<port>/ from 127.0.0.5; the
+front talks to nginx from 127.0.0.1, which is in TRUSTED_PROXIES.
+"""
+
+import pytest
+
+from stack.native import free_port
+from support.fronts import FRONTS, PUBLIC_HOST
+from support.rawhttp import request
+
+CLIENT = "127.0.0.5"
+
+
+@pytest.fixture(scope="module")
+def trusted_stack(start_stack):
+    """A stack that trusts the fronts' address (127.0.0.1) and nothing else."""
+    return start_stack(TRUSTED_PROXIES="127.0.0.1")
+
+
+@pytest.fixture(params=sorted(FRONTS))
+def front(request, trusted_stack, tmp_path):
+    """(port, https request function) of a running front proxy."""
+    port = free_port()
+    with FRONTS[request.param](tmp_path, port, trusted_stack.port):
+        yield port, _client(tmp_path, port)
+
+
+def _client(folder, port):
+    def send(path, host=None, **kwargs):
+        return request(port, path, host=host or f"{PUBLIC_HOST}:{port}", source=CLIENT,
+                       tls=(folder / "cert.pem", PUBLIC_HOST), **kwargs)
+    return send
+
+
+def test_redirect_is_the_https_url_the_browser_used(front):
+    port, send = front
+    response = send("/api/")
+    assert response.status == 302
+    assert response.header("Location") == f"https://{PUBLIC_HOST}:{port}/api/result"
+
+
+def test_whoami_sees_the_real_client_and_scheme(front):
+    port, send = front
+    whoami = send("/api/whoami").json()
+    assert whoami["remote_addr"] == CLIENT
+    assert whoami["scheme"] == "https"
+    assert whoami["port"] == port
+    assert whoami["result_url"] == f"https://{PUBLIC_HOST}:{port}/api/result"
+
+
+def test_client_headers_cannot_pass_through_the_front(front):
+    port, send = front
+    forged = {"X-Forwarded-For": "203.0.113.66", "X-Forwarded-Host": "evil.example:6666",
+              "X-Forwarded-Port": "6666", "X-Forwarded-Proto": "http",
+              "X-Forwarded-Prefix": "/evil", "Forwarded": "for=203.0.113.66;proto=http"}
+    assert send("/api/", headers=forged).header("Location") == f"https://{PUBLIC_HOST}:{port}/api/result"
+    assert send("/api/whoami", headers=forged).json()["remote_addr"] == CLIENT
+
+
+def test_spa_and_nginx_redirect_through_the_front(front):
+    _, send = front
+    assert send("/about").status == 200
+    assert send("/api").header("Location") == "/api/"
+
+
+def test_caddy_host_with_port_and_no_forwarded_port(trusted_stack, tmp_path):
+    # Caddy sends X-Forwarded-Host: public.example:443 and no X-Forwarded-Port.
+    port = free_port()
+    with FRONTS["caddy"](tmp_path, port, trusted_stack.port):
+        send = _client(tmp_path, port)
+        assert send("/api/", host=f"{PUBLIC_HOST}:443").header("Location") == f"https://{PUBLIC_HOST}/api/result"
+
+
+def test_default_https_port_is_left_out(trusted_stack, tmp_path):
+    # HAProxy as a load balancer on 443: the browser sends Host without a port.
+    port = free_port()
+    with FRONTS["haproxy"](tmp_path, port, trusted_stack.port, forwarded_port="443"):
+        send = _client(tmp_path, port)
+        assert send("/api/", host=PUBLIC_HOST).header("Location") == f"https://{PUBLIC_HOST}/api/result"
+
+
+@pytest.mark.parametrize("name", sorted(FRONTS))
+def test_forwarded_prefix_composes_in_front_of_the_api_prefix(trusted_stack, tmp_path, name):
+    port = free_port()
+    with FRONTS[name](tmp_path, port, trusted_stack.port, prefix="/tenant"):
+        send = _client(tmp_path, port)
+        response = send("/tenant/api/")
+        whoami = send("/tenant/api/whoami").json()
+    assert response.header("Location") == f"https://{PUBLIC_HOST}:{port}/tenant/api/result"
+    assert whoami["script_root"] == "/tenant/api"

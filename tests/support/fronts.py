@@ -1,0 +1,99 @@
+"""Real front proxies for the tests: Caddy and HAProxy terminating TLS in front of the stack.
+
+Each is configured the way the README's "Behind another proxy" section tells users to, and
+listens on a loopback port with a throwaway certificate for public.example and localhost.
+"""
+
+import subprocess
+from contextlib import contextmanager
+
+from .processes import running
+
+PUBLIC_HOST = "public.example"
+
+
+def make_certificate(folder):
+    """A self-signed certificate (cert.pem, key.pem, both.pem) valid for one day."""
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+         "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "1", "-subj", f"/CN={PUBLIC_HOST}",
+         "-addext", f"subjectAltName=DNS:{PUBLIC_HOST},DNS:localhost,IP:127.0.0.1"],
+        check=True, capture_output=True,
+    )
+    (folder / "both.pem").write_text(cert.read_text() + key.read_text())
+    return cert
+
+
+@contextmanager
+def caddy(folder, port, upstream_port, prefix=None):
+    """Caddy's reverse_proxy: sends X-Forwarded-For/-Proto/-Host (the Host with its port) and
+    no X-Forwarded-Port. It passes other headers through, so the ones nginx would believe and
+    Caddy does not set are removed (header_up -...)."""
+    make_certificate(folder)
+    route = f"""
+        reverse_proxy 127.0.0.1:{upstream_port} {{
+            header_up -X-Forwarded-Port
+            header_up -X-Forwarded-Prefix
+            header_up -X-Request-ID
+        }}"""
+    if prefix:
+        route = f"""
+        handle_path {prefix}/* {{
+            reverse_proxy 127.0.0.1:{upstream_port} {{
+                header_up -X-Forwarded-Port
+                header_up X-Forwarded-Prefix {prefix}
+                header_up -X-Request-ID
+            }}
+        }}"""
+    (folder / "Caddyfile").write_text(f"""{{
+    admin off
+    auto_https off
+    storage file_system {folder}/data
+}}
+https://:{port} {{
+    tls {folder}/cert.pem {folder}/key.pem
+    {route}
+}}
+""")
+    env = {"HOME": str(folder), "XDG_CONFIG_HOME": str(folder), "XDG_DATA_HOME": str(folder),
+           "PATH": "/usr/bin:/bin"}
+    with running(["caddy", "run", "--config", str(folder / "Caddyfile"), "--adapter", "caddyfile"],
+                 port=port, env=env) as proc:
+        yield proc
+
+
+@contextmanager
+def haproxy(folder, port, upstream_port, prefix=None, forwarded_port="%[dst_port]"):
+    """HAProxy as a TLS load balancer: it sets every header nginx believes, replacing what the
+    client sent, and leaves Host as the browser sent it."""
+    make_certificate(folder)
+    prefix_rules = "    http-request del-header X-Forwarded-Prefix\n"
+    if prefix:
+        prefix_rules = (
+            f"    http-request set-header X-Forwarded-Prefix {prefix}\n"
+            f"    http-request replace-path ^{prefix}(/.*)$ \\1\n"
+        )
+    (folder / "haproxy.cfg").write_text(f"""global
+    maxconn 256
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+frontend public
+    bind 127.0.0.1:{port} ssl crt {folder}/both.pem
+    http-request set-header X-Forwarded-Proto https
+    http-request set-header X-Forwarded-Port {forwarded_port}
+    http-request set-header X-Forwarded-For %[src]
+    http-request del-header X-Forwarded-Host
+    http-request del-header X-Request-ID
+{prefix_rules}    default_backend stack
+backend stack
+    server nginx 127.0.0.1:{upstream_port}
+""")
+    with running(["haproxy", "-f", str(folder / "haproxy.cfg"), "-db"], port=port) as proc:
+        yield proc
+
+
+FRONTS = {"caddy": caddy, "haproxy": haproxy}
