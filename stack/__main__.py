@@ -14,7 +14,9 @@ from .env import ROOT
 from .errors import StackError
 from .native import RUN_ROOT, NativeStack
 
-_PID_FILE = RUN_ROOT / "native" / "runner.pid"
+
+def _pid_file(name):
+    return RUN_ROOT / name / "runner.pid"
 
 
 def docker_answers():
@@ -36,8 +38,8 @@ def choose_mode(settings):
     return mode or ("docker" if docker_answers() else "native")
 
 
-def up_native(settings):
-    stack = NativeStack(settings)
+def up_native(settings, name):
+    stack = NativeStack(settings, name=name)
     stop = []
 
     def on_signal(signum, _frame):
@@ -46,7 +48,8 @@ def up_native(settings):
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, on_signal)
     stack.start()
-    _PID_FILE.write_text(str(os.getpid()))
+    pid_file = _pid_file(name)
+    pid_file.write_text(str(os.getpid()))
     print(f"\nstack: the app is at {stack.url}/ (API at {stack.url}{settings.get('API_PREFIX', '/api')}/). Ctrl-C stops it.\n", flush=True)
     try:
         while not stop:
@@ -57,7 +60,7 @@ def up_native(settings):
         print("\nstack: stopping ...", flush=True)
     finally:
         stack.stop()
-        _PID_FILE.unlink(missing_ok=True)
+        pid_file.unlink(missing_ok=True)
     print("stack: stopped; nothing left running.")
 
 
@@ -70,14 +73,15 @@ def cmd_up(args):
         os.chdir(ROOT)
         os.execvp("docker", ["docker", "compose", "up", "--build"])
     print("stack: no Docker engine answers (or STACK=native): running natively", flush=True)
-    up_native(settings)
+    up_native(settings, args.name)
 
 
 def cmd_down(args):
     settings = stack_env.load()
     stopped = False
-    if _PID_FILE.exists():
-        pid = int(_PID_FILE.read_text())
+    pid_file = _pid_file(args.name)
+    if pid_file.exists():
+        pid = int(pid_file.read_text())
         try:
             os.kill(pid, signal.SIGTERM)
             stopped = True
@@ -100,8 +104,12 @@ def cmd_tools(args):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m stack", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("up", help="run the stack in the foreground").set_defaults(func=cmd_up)
-    sub.add_parser("down", help="stop a running stack").set_defaults(func=cmd_down)
+    for command, func, text in (("up", cmd_up, "run the stack in the foreground"),
+                                ("down", cmd_down, "stop a running stack")):
+        p = sub.add_parser(command, help=text)
+        p.add_argument("--name", default="native",
+                       help="folder under .run/ for the native run's config, logs and socket")
+        p.set_defaults(func=func)
     p = sub.add_parser("tools", help="install missing programs (as root, from Debian)")
     p.add_argument("programs", nargs="+")
     p.set_defaults(func=cmd_tools)

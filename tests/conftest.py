@@ -1,11 +1,13 @@
 """Fixtures shared by the integration suites: the built SPA and running native stacks."""
 
 import itertools
+import os
+import shutil
 
 import pytest
 
 from stack import frontend
-from stack.native import NativeStack
+from stack.native import RUN_ROOT, NativeStack
 from support.stacks import stack_settings
 
 _names = itertools.count()
@@ -23,13 +25,18 @@ def start_stack(built_frontend):
     started = []
 
     def start(**overrides):
-        stack = NativeStack(stack_settings(**overrides), name=f"test-{next(_names)}", quiet=True, build=False)
+        # A folder per test session: several sessions may run at once on one checkout.
+        name = f"tests/{os.getpid()}-{next(_names)}"
+        stack = NativeStack(stack_settings(**overrides), name=name, quiet=True, build=False)
         started.append(stack)
         return stack.start()
 
     yield start
     for stack in started:
         stack.stop()
+    # Every folder this session made under .run/tests (stacks and `stack up` runs alike).
+    for folder in (RUN_ROOT / "tests").glob(f"{os.getpid()}-*"):
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

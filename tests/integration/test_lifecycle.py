@@ -37,7 +37,7 @@ def test_api_down_gives_json_502_while_the_spa_still_loads(start_stack):
 
 
 def test_stop_leaves_no_process_behind(built_frontend):
-    stack = NativeStack(stack_settings(), name="test-stop", quiet=True, build=False).start()
+    stack = NativeStack(stack_settings(), name=f"tests/{os.getpid()}-stop", quiet=True, build=False).start()
     pids = []
     for pid in stack.pids().values():
         pids += [pid, *descendants(pid)]
@@ -47,12 +47,16 @@ def test_stop_leaves_no_process_behind(built_frontend):
     assert [pid for pid in pids if alive(pid)] == []
 
 
+# The run folder of `stack up` in these tests: its own, so a `make up` beside them is untouched.
+RUN_NAME = f"tests/{os.getpid()}-up"
+
+
 def run_up(settings, send=None, timeout=60):
     """Run `python -m stack up` as `make up` does; optionally signal it once it serves."""
     env = {k: v for k, v in os.environ.items() if k not in SETTING_NAMES}
     env.update(STACK="native", PYTHONUNBUFFERED="1")
     env.update(settings)
-    proc = subprocess.Popen([sys.executable, "-m", "stack", "up"], cwd=ROOT, env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "stack", "up", "--name", RUN_NAME], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             start_new_session=True)
     if send:
@@ -95,7 +99,7 @@ def test_port_in_use_is_refused_and_nothing_starts(built_frontend):
     assert code == 1
     assert f"port {port} is already in use" in out
     assert "HTTP_PORT=" in out
-    assert processes_using(str(ROOT / ".run" / "native")) == []
+    assert processes_using(str(ROOT / ".run" / RUN_NAME)) == []
 
 
 @pytest.mark.parametrize(
@@ -116,4 +120,4 @@ def test_bad_setting_stops_start_up_with_its_name(built_frontend, setting, messa
     assert code == 1, out
     assert message in out
     assert "Traceback" not in out
-    assert processes_using(str(ROOT / ".run" / "native")) == []
+    assert processes_using(str(ROOT / ".run" / RUN_NAME)) == []

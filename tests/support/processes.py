@@ -79,13 +79,15 @@ def alive(pid):
 
 
 def processes_using(path_fragment):
-    """PIDs whose command line mentions path_fragment (e.g. a run folder)."""
+    """PIDs whose command line or environment mentions path_fragment (e.g. a run folder:
+    nginx names it in its arguments, gunicorn in GUNICORN_BIND)."""
     pids = []
+    needle = path_fragment.encode()
     for entry in os.listdir("/proc"):
         if entry.isdigit() and int(entry) != os.getpid():
             try:
-                with open(f"/proc/{entry}/cmdline", "rb") as cmd:
-                    if path_fragment.encode() in cmd.read() and alive(int(entry)):
+                with open(f"/proc/{entry}/cmdline", "rb") as cmd, open(f"/proc/{entry}/environ", "rb") as env:
+                    if (needle in cmd.read() or needle in env.read()) and alive(int(entry)):
                         pids.append(int(entry))
             except OSError:
                 continue
