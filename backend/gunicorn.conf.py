@@ -81,5 +81,6 @@ control_socket_disable = True
 accesslog = _env("GUNICORN_ACCESS_LOG", "-")
 errorlog = "-"
 loglevel = _env("GUNICORN_LOG_LEVEL", "info")
-# gunicorn's %(h)s is its own peer (nginx); the client is the X-Forwarded-For that nginx set.
-access_log_format = '%({x-forwarded-for}i)s "%(r)s" %(s)s %(b)s %(D)sus'
+# gunicorn's %(h)s is its own peer (nginx); the client is the X-Forwarded-For that nginx set,
+# and the request id is nginx's, so one id finds a request in both logs.
+access_log_format = '%({x-forwarded-for}i)s "%(r)s" %(s)s %(b)s %(D)sus request_id=%({x-request-id}i)s'

@@ -7,6 +7,7 @@ an absolute-form request line, forged forwarding headers, and a chosen source ad
 
 import http.client
 import json
+import socket
 import ssl
 from dataclasses import dataclass
 
@@ -72,3 +73,32 @@ def request(port, path="/", *, method="GET", host="default", headers=(), body=No
         return Response(resp.status, resp.headers, resp.read())
     finally:
         conn.close()
+
+
+def exchange(port, data, address="127.0.0.1", timeout=10):
+    """Send raw bytes (for requests http.client refuses to build) and parse one answer: status
+    line, headers, and a body of Content-Length bytes (or up to the server's close)."""
+    with socket.create_connection((address, port), timeout=timeout) as sock:
+        sock.sendall(data)
+        raw = b""
+        while b"\r\n\r\n" not in raw:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            raw += chunk
+        head, _, body = raw.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        headers = http.client.HTTPMessage()
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            headers[name.strip()] = value.strip()
+        length = headers.get("Content-Length")
+        while length is None or len(body) < int(length):
+            try:
+                chunk = sock.recv(65536)
+            except ConnectionResetError:
+                break
+            if not chunk:
+                break
+            body += chunk
+    return Response(int(lines[0].split()[1]), headers, body)
