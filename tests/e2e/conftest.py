@@ -11,6 +11,7 @@ its DOM in test-results/e2e/<test name>/.
 """
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -130,6 +131,7 @@ def open_page(browser, request):
         opened.append(page)
         return page
 
+    shutil.rmtree(artifact_dir(request.node.name))  # no leftovers from an earlier run
     yield open_
 
     failed = _failed(request.node)
