@@ -7,6 +7,7 @@ import shutil
 import pytest
 
 from stack import frontend
+from stack.errors import StackError
 from stack.native import RUN_ROOT, NativeStack
 from support.stacks import stack_settings
 
@@ -27,9 +28,17 @@ def start_stack(built_frontend):
     def start(**overrides):
         # A folder per test session: several sessions may run at once on one checkout.
         name = f"tests/{os.getpid()}-{next(_names)}"
-        stack = NativeStack(stack_settings(**overrides), name=name, quiet=True, build=False)
-        started.append(stack)
-        return stack.start()
+        for attempt in range(3):
+            stack = NativeStack(stack_settings(**overrides), name=name, quiet=True, build=False)
+            try:
+                stack.start()
+            except StackError as exc:
+                # Another process took the free port between choosing and binding it.
+                if "already in use" not in str(exc) or "HTTP_PORT" in overrides or attempt == 2:
+                    raise
+                continue
+            started.append(stack)
+            return stack
 
     yield start
     for stack in started:
