@@ -49,10 +49,8 @@ def _failed(item):
 
 
 def artifact_dir(name):
-    """test-results/e2e/<name>/ with the name made safe for a folder."""
-    folder = ARTIFACTS / re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    """test-results/e2e/<name>/, the name made safe for a folder."""
+    return ARTIFACTS / re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_")
 
 
 class PageWatch:
@@ -131,13 +129,15 @@ def open_page(browser, request):
         opened.append(page)
         return page
 
-    shutil.rmtree(artifact_dir(request.node.name))  # no leftovers from an earlier run
+    artifacts = artifact_dir(request.node.name)
+    shutil.rmtree(artifacts, ignore_errors=True)  # no leftovers from an earlier run
     yield open_
 
     failed = _failed(request.node)
     for number, page in enumerate(opened):
         if failed:
-            _save_artifacts(page, artifact_dir(request.node.name), suffix="" if number == 0 else f"-{number}")
+            artifacts.mkdir(parents=True, exist_ok=True)
+            _save_artifacts(page, artifacts, suffix="" if number == 0 else f"-{number}")
         page.context.close()
 
 
