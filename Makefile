@@ -10,7 +10,7 @@ TEST_TOOLS := nginx envsubst socat caddy haproxy chromium curl openssl
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help up down test test-unit test-integration test-e2e clean
+.PHONY: help up down doctor test test-unit clean
 
 help: ## List the tasks
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -20,6 +20,9 @@ up: $(VENV)/.runtime ## Run the full stack in the foreground (Docker if an engin
 
 down: $(VENV)/.runtime ## Stop a running stack
 	@$(PY) -m stack down
+
+doctor: $(VENV)/.runtime ## Probe a running deployment: make doctor [URL=https://example.com/]
+	@$(PY) -m stack doctor $(URL)
 
 test: $(VENV)/.dev $(NPM_STAMP) ## Install what the tests need, then run every test
 	@$(PY) -m stack tools $(TEST_TOOLS)

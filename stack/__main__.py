@@ -97,6 +97,15 @@ def cmd_down(args):
         print("stack: nothing to stop.")
 
 
+def cmd_doctor(args):
+    from . import doctor
+
+    settings = stack_env.load()
+    url = args.url or f"http://localhost:{stack_env.http_port(settings)}/"
+    prefix = args.prefix or settings.get("API_PREFIX") or "/api"
+    sys.exit(doctor.run(url, prefix=prefix, connect=args.connect, cafile=args.cafile, insecure=args.insecure))
+
+
 def cmd_tools(args):
     tools.require(*args.programs)
 
@@ -110,6 +119,13 @@ def main(argv=None):
         p.add_argument("--name", default="native",
                        help="folder under .run/ for the native run's config, logs and socket")
         p.set_defaults(func=func)
+    p = sub.add_parser("doctor", help="probe a running deployment and say what is wrong")
+    p.add_argument("url", nargs="?", help="the URL a browser would open (default: the local stack)")
+    p.add_argument("--prefix", help="the API prefix (default: API_PREFIX or /api)")
+    p.add_argument("--connect", metavar="ADDRESS", help="connect to this address instead of the URL's host")
+    p.add_argument("--cafile", help="CA certificate to verify https with")
+    p.add_argument("--insecure", action="store_true", help="do not verify the https certificate")
+    p.set_defaults(func=cmd_doctor)
     p = sub.add_parser("tools", help="install missing programs (as root, from Debian)")
     p.add_argument("programs", nargs="+")
     p.set_defaults(func=cmd_tools)

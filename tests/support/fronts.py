@@ -97,3 +97,25 @@ backend stack
 
 
 FRONTS = {"caddy": caddy, "haproxy": haproxy}
+
+
+@contextmanager
+def host_rewriter(folder, port, upstream_port, host="localhost"):
+    """A misconfigured plain-HTTP proxy: HAProxy that replaces Host with a name without the
+    port, as a proxy_set_header Host $host would. The public port is lost on the way."""
+    (folder / "rewriter.cfg").write_text(f"""global
+    maxconn 256
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+frontend public
+    bind 127.0.0.1:{port}
+    http-request set-header Host {host}
+    default_backend stack
+backend stack
+    server nginx 127.0.0.1:{upstream_port}
+""")
+    with running(["haproxy", "-f", str(folder / "rewriter.cfg"), "-db"], port=port) as proc:
+        yield proc
