@@ -8,8 +8,8 @@ import pytest
 
 from e2e.pages import ALL_OK, RESULT_MESSAGE, by_testid, check_states, settled_state, text
 from stack.native import free_port
-from support.fronts import FRONTS, PUBLIC_HOST
-from support.processes import port_forwarder, running
+from support.fronts import FRONTS, PUBLIC_HOST, host_rewriter
+from support.processes import port_forwarder
 
 
 def test_home_shows_the_result_url_after_following_the_redirect(page, stack):
@@ -81,30 +81,12 @@ def test_home_says_the_api_is_down_and_recovers_on_run_again(page, stack_without
     page.watch.assert_clean()  # nothing unexpected besides the two 502s
 
 
-HOST_REWRITING_HAPROXY = """global
-    maxconn 64
-defaults
-    mode http
-    timeout connect 5s
-    timeout client 30s
-    timeout server 30s
-frontend public
-    bind 127.0.0.1:{port}
-    # The misconfiguration: the proxy sends its own idea of the host, without the port.
-    http-request set-header Host localhost
-    default_backend stack
-backend stack
-    server nginx 127.0.0.1:{upstream}
-"""
-
-
 def test_home_shows_the_problem_when_a_proxy_drops_the_port_from_host(page, stack, tmp_path):
     public = free_port()
-    config = tmp_path / "haproxy.cfg"
-    config.write_text(HOST_REWRITING_HAPROXY.format(port=public, upstream=stack.port))
+    # The misconfiguration: a proxy that sends Host without the port.
     # The API now redirects to http://localhost/api/result (port 80): following it must fail.
     page.watch.expect(r"//localhost/api/result")
-    with running(["haproxy", "-f", str(config), "-db"], port=public):
+    with host_rewriter(tmp_path, public, stack.port):
         page.goto(f"http://localhost:{public}/")
         state = settled_state(page)
         checks = check_states(page)
