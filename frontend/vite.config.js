@@ -42,6 +42,44 @@ export function resolveDevPort(raw) {
   return port
 }
 
+/**
+ * Hosts the dev server answers for besides localhost and IP addresses (Vite's
+ * own defaults), from ALLOWED_HOSTS: the names nginx lets through reach Vite
+ * with their Host header, so both must accept the same ones. A leading dot
+ * means the name and its subdomains in both. Empty: Vite's defaults only.
+ */
+export function resolveAllowedHosts(raw) {
+  return String(raw ?? '')
+    .split(/[\s,]+/)
+    .filter(Boolean)
+}
+
+/**
+ * The dev server's proxy for the API: requests under the prefix go to nginx,
+ * which sends them on to gunicorn exactly as in production (same headers,
+ * same redirects). changeOrigin stays false so that nginx sees the Host the
+ * browser sent, port included, and the API builds URLs for Vite's port.
+ *
+ * target: DEV_API_TARGET (e.g. http://nginx:80 in Docker), else nginx on
+ * this machine at HTTP_PORT (default 8000).
+ */
+export function apiProxy(apiPrefix, target, httpPort) {
+  const origin = target || `http://127.0.0.1:${httpPort || 8000}`
+  let url
+  try {
+    url = new URL(origin)
+  } catch {
+    url = null
+  }
+  if (!url || !/^https?:$/.test(url.protocol) || url.pathname !== '/' || url.search) {
+    const source = target ? `DEV_API_TARGET=${JSON.stringify(target)}` : `HTTP_PORT=${JSON.stringify(httpPort)}`
+    throw new Error(`${source} does not give an http(s) origin for the API proxy (example: "http://127.0.0.1:8000").`)
+  }
+  // The prefix itself and everything below it; not /apiary.
+  const pattern = `^${apiPrefix.replace(/\./g, '\\.')}(?:[/?]|$)`
+  return { [pattern]: { target: origin, changeOrigin: false } }
+}
+
 export default defineConfig(() => {
   const apiPrefix = resolveApiPrefix(process.env.API_PREFIX)
   const devPort = resolveDevPort(process.env.VITE_PORT)
@@ -64,6 +102,11 @@ export default defineConfig(() => {
     server: {
       port: devPort,
       strictPort: true,
+      allowedHosts: resolveAllowedHosts(process.env.ALLOWED_HOSTS),
+      proxy: apiProxy(apiPrefix, process.env.DEV_API_TARGET, process.env.HTTP_PORT),
+      // No HMR port is set: Vite's client connects back to the port its own script came
+      // from, which is nginx's (HTTP_PORT) when the page is opened through nginx and Vite's
+      // when opened directly, so both ways get HMR (and so does a TLS front in front of nginx).
     },
     build: {
       outDir: 'dist',

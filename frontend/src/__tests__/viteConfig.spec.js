@@ -1,7 +1,7 @@
 // @vitest-environment node
 import { describe, expect, it } from 'vitest'
 
-import { resolveApiPrefix, resolveDevPort } from '../../vite.config.js'
+import { apiProxy, resolveAllowedHosts, resolveApiPrefix, resolveDevPort } from '../../vite.config.js'
 
 describe('resolveApiPrefix', () => {
   it.each([
@@ -37,5 +37,52 @@ describe('resolveDevPort', () => {
   it('rejects a value that is not a port', () => {
     expect(() => resolveDevPort('abc')).toThrow('VITE_PORT="abc"')
     expect(() => resolveDevPort('70000')).toThrow(/not a valid TCP port/)
+  })
+})
+
+describe('resolveAllowedHosts', () => {
+  it.each([
+    [undefined, []],
+    ['', []],
+    ['example.com', ['example.com']],
+    ['example.com, .example.org  dev.box', ['example.com', '.example.org', 'dev.box']],
+  ])('reads ALLOWED_HOSTS %j as %j', (raw, expected) => {
+    expect(resolveAllowedHosts(raw)).toEqual(expected)
+  })
+})
+
+describe('apiProxy', () => {
+  const matches = (proxy, url) => new RegExp(Object.keys(proxy)[0]).test(url)
+
+  it('sends the API prefix to nginx on HTTP_PORT with the browser\'s Host', () => {
+    const proxy = apiProxy('/api', undefined, '8080')
+    expect(Object.values(proxy)).toEqual([{ target: 'http://127.0.0.1:8080', changeOrigin: false }])
+    expect(Object.values(apiProxy('/api', '', undefined))[0].target).toBe('http://127.0.0.1:8000')
+  })
+
+  it('takes DEV_API_TARGET over HTTP_PORT', () => {
+    expect(Object.values(apiProxy('/api', 'http://nginx:80', '8000'))[0].target).toBe('http://nginx:80')
+  })
+
+  it.each([
+    ['/api', true],
+    ['/api/', true],
+    ['/api/result?x=1', true],
+    ['/api?x=1', true],
+    ['/apiary', false],
+    ['/', false],
+    ['/src/api.js', false],
+  ])('matches %s: %s', (url, expected) => {
+    expect(matches(apiProxy('/api', undefined, '8000'), url)).toBe(expected)
+  })
+
+  it('matches a prefix with a dot literally', () => {
+    const proxy = apiProxy('/v1.0/api', undefined, '8000')
+    expect(matches(proxy, '/v1.0/api/result')).toBe(true)
+    expect(matches(proxy, '/v1x0/api/result')).toBe(false)
+  })
+
+  it.each([['nginx:80'], ['http://nginx:80/api'], ['ftp://nginx']])('rejects DEV_API_TARGET=%j', (raw) => {
+    expect(() => apiProxy('/api', raw, '8000')).toThrow(`DEV_API_TARGET=${JSON.stringify(raw)}`)
   })
 })
