@@ -1,4 +1,4 @@
-"""Command line of the stack runner: `python -m stack {up,down,tools} ...` (see `make help`)."""
+"""Command line of the stack runner: `python -m stack {up,dev,down,tools} ...` (see `make help`)."""
 
 import argparse
 import os
@@ -10,9 +10,14 @@ import time
 
 from . import env as stack_env
 from . import tools
+from .dev import DevStack
 from .env import ROOT
 from .errors import StackError
 from .native import RUN_ROOT, NativeStack
+
+# `make dev` in Docker: the production compose file with the dev override on top (`make down`
+# uses both, so it also removes the dev server's container).
+COMPOSE_FILES = ["-f", "docker-compose.yml", "-f", "docker-compose.dev.yml"]
 
 
 def _pid_file(name):
@@ -38,8 +43,8 @@ def choose_mode(settings):
     return mode or ("docker" if docker_answers() else "native")
 
 
-def up_native(settings, name):
-    stack = NativeStack(settings, name=name)
+def up_native(settings, name, stack=None):
+    stack = stack or NativeStack(settings, name=name)
     stop = []
 
     def on_signal(signum, _frame):
@@ -51,6 +56,9 @@ def up_native(settings, name):
     pid_file = _pid_file(name)
     pid_file.write_text(str(os.getpid()))
     print(f"\nstack: the app is at {stack.url}/ (API at {stack.url}{settings.get('API_PREFIX', '/api')}/). Ctrl-C stops it.\n", flush=True)
+    if isinstance(stack, DevStack):
+        print(f"stack: dev mode: Vite's HMR and gunicorn's reload through nginx at {stack.url}/; "
+              f"Vite's own port {stack.vite_url}/ works too (its proxy sends the API through nginx).\n", flush=True)
     try:
         while not stop:
             dead = stack.dead_child()
@@ -76,10 +84,34 @@ def cmd_up(args):
     up_native(settings, args.name)
 
 
+def cmd_dev(args):
+    settings = stack_env.load()
+    stack_env.http_port(settings)
+    mode = choose_mode(settings)
+    if mode == "docker":
+        print("stack: a Docker engine answers: docker compose (with docker-compose.dev.yml) up --build", flush=True)
+        os.chdir(ROOT)
+        os.execvp("docker", ["docker", "compose", *COMPOSE_FILES, "up", "--build"])
+    print("stack: no Docker engine answers (or STACK=native): running natively in dev mode", flush=True)
+    up_native(settings, args.name, DevStack(settings, name=args.name))
+
+
 def cmd_down(args):
     settings = stack_env.load()
     stopped = False
-    pid_file = _pid_file(args.name)
+    # Without --name: whichever of `make up` and `make dev` runs.
+    for name in [args.name] if args.name else ["native", "dev"]:
+        stopped = _stop_runner(name) or stopped
+    if choose_mode(settings) == "docker":
+        subprocess.run(["docker", "compose", *COMPOSE_FILES, "down"], cwd=ROOT, check=False)
+    elif not stopped:
+        print("stack: nothing to stop.")
+
+
+def _stop_runner(name):
+    """SIGTERM the runner whose pid file is in .run/<name>/ and wait for it; True if it ran."""
+    stopped = False
+    pid_file = _pid_file(name)
     if pid_file.exists():
         pid = int(pid_file.read_text())
         try:
@@ -90,11 +122,8 @@ def cmd_down(args):
                 time.sleep(0.1)
         except ProcessLookupError:
             pass
-        print("stack: the native stack is stopped." if stopped else "stack: no native stack was running.")
-    if choose_mode(settings) == "docker":
-        subprocess.run(["docker", "compose", "down"], cwd=ROOT, check=False)
-    elif not stopped:
-        print("stack: nothing to stop.")
+        print(f"stack: the native stack ({name}) is stopped." if stopped else f"stack: no native stack ({name}) was running.")
+    return stopped
 
 
 def cmd_doctor(args):
@@ -113,10 +142,13 @@ def cmd_tools(args):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m stack", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    for command, func, text in (("up", cmd_up, "run the stack in the foreground"),
-                                ("down", cmd_down, "stop a running stack")):
+    for command, func, name, text in (
+        ("up", cmd_up, "native", "run the stack in the foreground"),
+        ("dev", cmd_dev, "dev", "run it with hot reload: Vite's dev server and gunicorn --reload behind nginx"),
+        ("down", cmd_down, None, "stop a running stack"),
+    ):
         p = sub.add_parser(command, help=text)
-        p.add_argument("--name", default="native",
+        p.add_argument("--name", default=name,
                        help="folder under .run/ for the native run's config, logs and socket")
         p.set_defaults(func=func)
     p = sub.add_parser("doctor", help="probe a running deployment and say what is wrong")

@@ -42,8 +42,9 @@ def free_port(host="127.0.0.1"):
         return sock.getsockname()[1]
 
 
-def check_port_free(port):
-    """Raise a StackError naming the port when something already listens on it."""
+def check_port_free(port, fix="HTTP_PORT=8080 make up"):
+    """Raise a StackError naming the port when something already listens on it; `fix` is the
+    command that picks another port."""
     for family, host in ((socket.AF_INET, "0.0.0.0"), (socket.AF_INET6, "::")):
         with socket.socket(family, socket.SOCK_STREAM) as sock:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -56,7 +57,7 @@ def check_port_free(port):
                     continue
                 raise StackError(
                     f"port {port} is already in use ({exc.strerror}). Stop what listens there "
-                    f"(see 'ss -ltnp sport = :{port}') or choose another: HTTP_PORT=8080 make up"
+                    f"(see 'ss -ltnp sport = :{port}') or choose another: {fix}"
                 ) from None
 
 
@@ -76,7 +77,7 @@ def _worker_user_clause():
 
 
 class NativeStack:
-    """gunicorn + nginx for one set of settings.
+    """gunicorn + nginx for one set of settings (stack/dev.py adds Vite for `make dev`).
 
     settings: dict of the stack's settings (see .env.example); HTTP_PORT is where nginx listens.
     name: the folder under .run/ for rendered config, logs and the socket.
@@ -91,6 +92,7 @@ class NativeStack:
         self.build = build
         self.procs = {}
         self._logs = []
+        self.backend_dir = ROOT / "backend"
 
     # ---- paths and environment ----------------------------------------------------------------
     @property
@@ -127,6 +129,8 @@ class NativeStack:
             NGINX_ACCESS_LOG=str(self.run_dir / "access.log") if self.quiet else "/dev/stdout",
             NGINX_RUN_DIR=str(self.run_dir),
             PYTHONUNBUFFERED="1",
+            # nginx serves the build; only `make dev` (DevStack) points it at Vite.
+            SPA_DEV_SERVER="",
         )
         env.pop("RESOLVER", None)  # Docker's DNS; natively the upstream is an address
         return env
@@ -155,7 +159,7 @@ class NativeStack:
             "-e", str(self.run_dir / "error.log"), *extra,
         ]
 
-    def _spawn(self, name, args):
+    def _spawn(self, name, args, cwd=ROOT):
         if self.quiet:
             out = open(self.log_path(name), "ab")
             self._logs.append(out)
@@ -163,8 +167,9 @@ class NativeStack:
             out = None
         self.procs[name] = subprocess.Popen(
             args,
-            cwd=ROOT,
+            cwd=cwd,
             env=self._child_env(),
+            stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=subprocess.STDOUT if out else None,
             start_new_session=True,  # Ctrl-C reaches the runner only; it stops them in order
@@ -175,28 +180,38 @@ class NativeStack:
         sock = self.run_dir / "gunicorn.sock"
         if sock.exists():
             sock.unlink()
-        self._spawn("gunicorn", [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "backend" / "gunicorn.conf.py")])
+        self._spawn("gunicorn", [sys.executable, "-m", "gunicorn", "-c", str(self.backend_dir / "gunicorn.conf.py")])
         self._wait_for(self._api_answers, "gunicorn", timeout=30)
 
     def start(self):
         """Start everything, or raise StackError with nothing left running."""
         try:
             tools.require("nginx", "envsubst")
-            check_port_free(self.port)
+            self.check_ports()
             self.run_dir.mkdir(parents=True, exist_ok=True)
             for stale in ("nginx.pid", "gunicorn.sock"):
                 (self.run_dir / stale).unlink(missing_ok=True)
             # Settings are checked (by rendering) before the slow build.
             self.render()
-            if self.build:
-                frontend.build(self.settings)
+            self.prepare_frontend()
             self.start_api()
+            self.start_frontend()
             self._spawn("nginx", self._nginx_cmd("-g", "daemon off;"))
             self._wait_for(self._nginx_answers, "nginx", timeout=15)
         except BaseException:
             self.stop()
             raise
         return self
+
+    def check_ports(self):
+        check_port_free(self.port)
+
+    def prepare_frontend(self):
+        if self.build:
+            frontend.build(self.settings)
+
+    def start_frontend(self):
+        """Nothing to run: nginx serves the build."""
 
     def _wait_for(self, ready, name, timeout):
         deadline = time.monotonic() + timeout
