@@ -10,13 +10,16 @@ TEST_TOOLS := nginx envsubst socat caddy haproxy chromium curl openssl
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help up down doctor test test-unit clean
+.PHONY: help up dev down doctor test test-unit clean
 
 help: ## List the tasks
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 up: $(VENV)/.runtime ## Run the full stack in the foreground (Docker if an engine answers, else native)
 	@$(PY) -m stack up
+
+dev: $(VENV)/.runtime ## Run it with hot reload (Vite HMR, gunicorn --reload) behind nginx, at the same URL
+	@$(PY) -m stack dev
 
 down: $(VENV)/.runtime ## Stop a running stack
 	@$(PY) -m stack down
