@@ -3,13 +3,25 @@
 The same file serves the Docker image and the native run (`make up` without Docker).
 """
 
+import importlib.util
 import multiprocessing
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from app import settings  # noqa: E402
+def _load_settings_module():
+    """app/settings.py on its own, without the app package. Workers fork from this master
+    process: an app module imported here would be the code every worker runs, and a reload
+    (GUNICORN_RELOAD=1) would restart workers on the old code. Each worker imports the app."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "app", "settings.py")
+    spec = importlib.util.spec_from_file_location("_gunicorn_app_settings", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+settings = _load_settings_module()
 
 
 def _env(name, default):
