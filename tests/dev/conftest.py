@@ -3,7 +3,7 @@ so the tests can edit sources and watch them reload without touching the checkou
 
 - dev_sources: the copies (frontend with node_modules hard-linked, backend), one per session.
 - dev_stack: DevStack (Vite, gunicorn --reload, nginx in dev mode) on those copies.
-- browser: one headless Chromium (Debian's, driven by Playwright) per session.
+- browser: one headless Chromium (Debian's, driven by Playwright) per module.
 """
 
 import os
@@ -55,9 +55,10 @@ def dev_stack(dev_sources):
     shutil.rmtree(RUN_ROOT / name, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """Headless Chromium for the session."""
+    """Headless Chromium for one module. Closed at the module's end: Playwright's sync API
+    cannot run twice at once, and tests/e2e starts its own for the rest of the session."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
