@@ -24,6 +24,14 @@ CHROMIUM_ARGS = [
 ]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _remove_dev_run_folders():
+    """At the end, every .run/tests/<pid>-dev* folder this session's dev stacks made."""
+    yield
+    for folder in (RUN_ROOT / "tests").glob(f"{os.getpid()}-dev*"):
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def dev_sources(tmp_path_factory):
     """Editable copies of frontend/ and backend/ for the session."""
@@ -52,7 +60,6 @@ def dev_stack(dev_sources):
     stack = start_dev_stack(name, dev_sources, WEB_CONCURRENCY=1)
     yield stack
     stack.stop()
-    shutil.rmtree(RUN_ROOT / name, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
