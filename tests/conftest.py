@@ -9,6 +9,7 @@ import pytest
 from stack import frontend
 from stack.errors import StackError
 from stack.native import RUN_ROOT, NativeStack
+from support.browser import launch
 from support.stacks import stack_settings
 
 _names = itertools.count()
@@ -46,6 +47,18 @@ def start_stack(built_frontend):
     # Every folder this session made under .run/tests (stacks and `stack up` runs alike).
     for folder in (RUN_ROOT / "tests").glob(f"{os.getpid()}-*"):
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the session, shared by tests/e2e and tests/dev (Playwright's
+    sync API cannot run twice at once in one process)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = launch(playwright)
+        yield chromium
+        chromium.close()
 
 
 @pytest.fixture(scope="session")

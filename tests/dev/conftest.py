@@ -3,7 +3,7 @@ so the tests can edit sources and watch them reload without touching the checkou
 
 - dev_sources: the copies (frontend with node_modules hard-linked, backend), one per session.
 - dev_stack: DevStack (Vite, gunicorn --reload, nginx in dev mode) on those copies.
-- browser: one headless Chromium (Debian's, driven by Playwright) per module.
+- browser (tests/conftest.py): one headless Chromium for the session.
 """
 
 import os
@@ -16,13 +16,6 @@ from stack.dev import DevStack
 from stack.errors import StackError
 from stack.native import RUN_ROOT, free_port
 from support.stacks import stack_settings
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
-
 
 @pytest.fixture(scope="session", autouse=True)
 def _remove_dev_run_folders():
@@ -62,13 +55,3 @@ def dev_stack(dev_sources):
     stack.stop()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    """Headless Chromium for one module. Closed at the module's end: Playwright's sync API
-    cannot run twice at once, and tests/e2e starts its own for the rest of the session."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()

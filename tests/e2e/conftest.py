@@ -1,8 +1,7 @@
 """Real Chromium (Debian's, driven by Playwright) against the real native stack.
 
 Fixtures:
-- browser: one headless Chromium for the whole session. public.example resolves to 127.0.0.1
-  in it, so a TLS front on loopback can be opened under its certificate's name.
+- browser (tests/conftest.py): one headless Chromium for the whole session.
 - open_page(**context_options): a fresh context and page, watched (see PageWatch).
 - page: open_page() with the default 1280x900 viewport.
 
@@ -15,23 +14,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
-
-from support.fronts import PUBLIC_HOST
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-results" / "e2e"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    f"--host-resolver-rules=MAP {PUBLIC_HOST} 127.0.0.1",
-]
 TIMEOUT_MS = 10_000
 VIEWPORT = {"width": 1280, "height": 900}
 
@@ -103,14 +88,6 @@ class PageWatch:
 
     def assert_clean(self):
         assert self.errors == [], "the page logged errors or had failed requests:\n" + "\n".join(self.errors)
-
-
-@pytest.fixture(scope="session")
-def browser():
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
