@@ -4,18 +4,16 @@ very template the native run renders, with the same derivation script."""
 
 import os
 import re
-import subprocess
 
 import pytest
 import yaml
 
 from stack.env import ROOT, SETTING_NAMES, read_dotenv
+from support.image import DERIVE, TEMPLATE, nginx_accepts, render_as_the_image_does
 
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
 DOCKERFILES = [ROOT / "backend" / "Dockerfile", ROOT / "nginx" / "Dockerfile"]
-TEMPLATE = ROOT / "nginx" / "templates" / "default.conf.template"
-DERIVE = ROOT / "nginx" / "docker-entrypoint.d" / "15-derive-settings.envsh"
 NATIVE_ONLY = {"STACK", "API_BIND"}
 
 
@@ -107,17 +105,6 @@ def test_template_uses_only_derived_variables():
     assert used <= exported | {"NGINX_LISTEN_PORT"}
 
 
-def render_as_the_image_does(environment, tmp_path):
-    """Source the derivation and run envsubst with the NGINX_* list, as the image's entrypoint."""
-    env = {"PATH": os.environ["PATH"], "NGINX_ENVSUBST_FILTER": "^NGINX_",
-           "NGINX_WEB_ROOT": str(tmp_path), "NGINX_ACCESS_LOG": str(tmp_path / "access.log")}
-    env.update({k: ("" if "${" in str(v) else str(v)) for k, v in environment.items()})
-    script = (
-        f'. "{DERIVE}" && envsubst "$(env | sed -n \'s/^\\(NGINX_[A-Z0-9_]*\\)=.*/${{\\1}}/p\')" '
-        f'< "{TEMPLATE}"'
-    )
-    return subprocess.run(["sh", "-c", script], env=env, capture_output=True, text=True, check=True).stdout
-
 
 def test_compose_environment_renders_a_valid_nginx_config(tmp_path):
     environment = dict(SERVICES["nginx"]["environment"])
@@ -131,12 +118,5 @@ def test_compose_environment_renders_a_valid_nginx_config(tmp_path):
     # 1.28 image) and cannot resolve "api" here: check the rest of the config with both
     # swapped for a literal address.
     environment.update(RESOLVER="", API_UPSTREAM="127.0.0.1:8000")
-    site = tmp_path / "site.conf"
-    site.write_text(render_as_the_image_does(environment, tmp_path))
-    main = tmp_path / "nginx.conf"
-    main.write_text(
-        f"pid {tmp_path}/nginx.pid; events {{}} http {{ include /etc/nginx/mime.types; include {site}; }}\n"
-    )
-    check = subprocess.run(["nginx", "-t", "-c", str(main), "-e", str(tmp_path / "error.log")],
-                           capture_output=True, text=True)
-    assert check.returncode == 0, check.stderr
+    ok, message = nginx_accepts(render_as_the_image_does(environment, tmp_path), tmp_path)
+    assert ok, message

@@ -2,19 +2,16 @@
 override keeps the production services and wiring, adds Vite, and renders nginx's template in
 dev mode with the compose environment the way the image does."""
 
-import os
 import re
-import subprocess
 
 import yaml
 
 from stack.env import ROOT
+from support.image import nginx_accepts, render_as_the_image_does
 
 BASE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
 DEV_FILE = yaml.safe_load((ROOT / "docker-compose.dev.yml").read_text())
 DEV = DEV_FILE["services"]
-TEMPLATE = ROOT / "nginx" / "templates" / "default.conf.template"
-DERIVE = ROOT / "nginx" / "docker-entrypoint.d" / "15-derive-settings.envsh"
 
 
 def merged_environment(service):
@@ -77,17 +74,6 @@ def test_vite_image_is_the_node_version_that_builds_the_spa():
     assert re.search(r":\d+\.\d+\.\d+", build_stage)
 
 
-def render_as_the_image_does(environment, tmp_path):
-    """Source the derivation and run envsubst with the NGINX_* list, as the image's entrypoint."""
-    env = {"PATH": os.environ["PATH"], "NGINX_WEB_ROOT": str(tmp_path),
-           "NGINX_ACCESS_LOG": str(tmp_path / "access.log")}
-    env.update({k: ("" if "${" in str(v) else str(v)) for k, v in environment.items()})
-    script = (
-        f'. "{DERIVE}" && envsubst "$(env | sed -n \'s/^\\(NGINX_[A-Z0-9_]*\\)=.*/${{\\1}}/p\')" '
-        f'< "{TEMPLATE}"'
-    )
-    return subprocess.run(["sh", "-c", script], env=env, capture_output=True, text=True, check=True).stdout
-
 
 def location_body(rendered, path):
     return re.search(rf"location {re.escape(path)} {{\n(.*?)\n    }}", rendered, re.S).group(1)
@@ -108,12 +94,5 @@ def test_dev_environment_renders_vite_locations_and_a_valid_config(tmp_path):
     # As in test_compose: Debian's nginx cannot resolve compose names; swap in addresses.
     environment = dict(merged_environment("nginx"), RESOLVER="", API_UPSTREAM="127.0.0.1:8000",
                        SPA_DEV_SERVER="127.0.0.1:5173")
-    site = tmp_path / "site.conf"
-    site.write_text(render_as_the_image_does(environment, tmp_path))
-    main = tmp_path / "nginx.conf"
-    main.write_text(
-        f"pid {tmp_path}/nginx.pid; events {{}} http {{ include /etc/nginx/mime.types; include {site}; }}\n"
-    )
-    check = subprocess.run(["nginx", "-t", "-c", str(main), "-e", str(tmp_path / "error.log")],
-                           capture_output=True, text=True)
-    assert check.returncode == 0, check.stderr
+    ok, message = nginx_accepts(render_as_the_image_does(environment, tmp_path), tmp_path)
+    assert ok, message
