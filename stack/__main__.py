@@ -43,8 +43,7 @@ def choose_mode(settings):
     return mode or ("docker" if docker_answers() else "native")
 
 
-def up_native(settings, name, stack=None):
-    stack = stack or NativeStack(settings, name=name)
+def up_native(settings, name, stack):
     stop = []
 
     def on_signal(signum, _frame):
@@ -72,28 +71,25 @@ def up_native(settings, name, stack=None):
     print("stack: stopped; nothing left running.")
 
 
-def cmd_up(args):
+def _run(args, compose_args, native_stack, what):
+    """Docker when an engine answers (or STACK=docker), else the native stack in the foreground."""
     settings = stack_env.load()
     stack_env.http_port(settings)
-    mode = choose_mode(settings)
-    if mode == "docker":
-        print("stack: a Docker engine answers: docker compose up --build", flush=True)
+    if choose_mode(settings) == "docker":
+        command = ["docker", "compose", *compose_args, "up", "--build"]
+        print(f"stack: a Docker engine answers: {' '.join(command)}", flush=True)
         os.chdir(ROOT)
-        os.execvp("docker", ["docker", "compose", "up", "--build"])
-    print("stack: no Docker engine answers (or STACK=native): running natively", flush=True)
-    up_native(settings, args.name)
+        os.execvp("docker", command)
+    print(f"stack: no Docker engine answers (or STACK=native): running {what} natively", flush=True)
+    up_native(settings, args.name, native_stack(settings, name=args.name))
+
+
+def cmd_up(args):
+    _run(args, [], NativeStack, "the stack")
 
 
 def cmd_dev(args):
-    settings = stack_env.load()
-    stack_env.http_port(settings)
-    mode = choose_mode(settings)
-    if mode == "docker":
-        print("stack: a Docker engine answers: docker compose (with docker-compose.dev.yml) up --build", flush=True)
-        os.chdir(ROOT)
-        os.execvp("docker", ["docker", "compose", *COMPOSE_FILES, "up", "--build"])
-    print("stack: no Docker engine answers (or STACK=native): running natively in dev mode", flush=True)
-    up_native(settings, args.name, DevStack(settings, name=args.name))
+    _run(args, COMPOSE_FILES, DevStack, "the stack in dev mode")
 
 
 def cmd_down(args):
