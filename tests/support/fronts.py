@@ -10,6 +10,14 @@ from contextlib import contextmanager
 from .processes import running
 
 PUBLIC_HOST = "public.example"
+_HAPROXY_DEFAULTS = """global
+    maxconn 256
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+"""
 
 
 def make_certificate(folder):
@@ -74,14 +82,7 @@ def haproxy(folder, port, upstream_port, prefix=None, forwarded_port="%[dst_port
             f"    http-request set-header X-Forwarded-Prefix {prefix}\n"
             f"    http-request replace-path ^{prefix}(/.*)$ \\1\n"
         )
-    (folder / "haproxy.cfg").write_text(f"""global
-    maxconn 256
-defaults
-    mode http
-    timeout connect 5s
-    timeout client 30s
-    timeout server 30s
-frontend public
+    (folder / "haproxy.cfg").write_text(_HAPROXY_DEFAULTS + f"""frontend public
     bind 127.0.0.1:{port} ssl crt {folder}/both.pem
     http-request set-header X-Forwarded-Proto https
     http-request set-header X-Forwarded-Port {forwarded_port}
@@ -103,14 +104,7 @@ FRONTS = {"caddy": caddy, "haproxy": haproxy}
 def host_rewriter(folder, port, upstream_port, host="localhost"):
     """A misconfigured plain-HTTP proxy: HAProxy that replaces Host with a name without the
     port, as a proxy_set_header Host $host would. The public port is lost on the way."""
-    (folder / "rewriter.cfg").write_text(f"""global
-    maxconn 256
-defaults
-    mode http
-    timeout connect 5s
-    timeout client 30s
-    timeout server 30s
-frontend public
+    (folder / "rewriter.cfg").write_text(_HAPROXY_DEFAULTS + f"""frontend public
     bind 127.0.0.1:{port}
     http-request set-header Host {host}
     default_backend stack
