@@ -114,6 +114,13 @@ export default defineConfig(() => {
       // Only evergreen browsers are targeted: no module-preload polyfill.
       modulePreload: { polyfill: false },
       reportCompressedSize: true,
+      rolldownOptions: {
+        output: {
+          // Vue and vue-router in a chunk of their own (32 kB of 40 kB gzipped): a deploy that
+          // changes only the app re-downloads the 8 kB app chunk; the first load costs +0.5 kB.
+          codeSplitting: { groups: [{ name: 'vendor', test: /[\\/]node_modules[\\/]/ }] },
+        },
+      },
     },
     test: {
       environment: 'happy-dom',
