@@ -50,24 +50,16 @@ def test_slow_api_gets_json_504_and_the_next_request_is_served(own_stack):
     assert request(own_stack.port, "/api/result").status == 200
 
 
-def test_gunicorn_reload_under_load_loses_no_request(own_stack):
+@pytest.mark.parametrize("server", ["gunicorn", "nginx"])
+def test_reload_under_load_loses_no_request(own_stack, server):
+    # SIGHUP: gunicorn starts new workers while the old ones drain; nginx does the same (it is
+    # what `nginx -s reload` sends).
     with Load(own_stack.port) as load:
         load.wait_for(100)
-        os.kill(own_stack.pids()["gunicorn"], signal.SIGHUP)  # new workers, old ones drain
+        os.kill(own_stack.pids()[server], signal.SIGHUP)
         time.sleep(2)
         load.wait_for(load.total + 100)
-    load.report("gunicorn HUP")
-    assert load.total >= 200
-    assert dict(load.outcomes) == {200: load.total}
-
-
-def test_nginx_reload_under_load_loses_no_request(own_stack):
-    with Load(own_stack.port) as load:
-        load.wait_for(100)
-        os.kill(own_stack.pids()["nginx"], signal.SIGHUP)  # what `nginx -s reload` sends
-        time.sleep(2)
-        load.wait_for(load.total + 100)
-    load.report("nginx reload")
+    load.report(f"{server} reload")
     assert load.total >= 200
     assert dict(load.outcomes) == {200: load.total}
 
