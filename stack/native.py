@@ -299,9 +299,3 @@ class NativeStack:
 
     def pids(self):
         return {name: proc.pid for name, proc in self.procs.items()}
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
