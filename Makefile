@@ -6,11 +6,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 NPM_STAMP := frontend/node_modules/.package-lock.json
 # Programs the tests drive for real; installed from Debian when missing and run as root.
-TEST_TOOLS := nginx envsubst socat caddy haproxy chromium curl openssl
+TEST_TOOLS := nginx envsubst socat caddy haproxy chromium curl openssl pebble certutil
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help up dev down doctor test test-unit bench clean
+.PHONY: help up dev down https https-local doctor test test-unit bench clean
 
 help: ## List the tasks
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -20,6 +20,12 @@ up: $(VENV)/.runtime ## Run the full stack in the foreground (Docker if an engin
 
 dev: $(VENV)/.runtime ## Run it with hot reload (Vite HMR, gunicorn --reload) behind nginx, at the same URL
 	@$(PY) -m stack dev
+
+https: $(VENV)/.runtime ## Docker behind Caddy: https://DOMAIN/ with certificates by ACME (DOMAIN, ACME_EMAIL)
+	@$(PY) -m stack https
+
+https-local: $(VENV)/.runtime ## Docker behind Caddy at https://localhost:8443/ with Caddy's own CA
+	@$(PY) -m stack https --local
 
 down: $(VENV)/.runtime ## Stop a running stack
 	@$(PY) -m stack down

@@ -18,6 +18,8 @@ from .native import RUN_ROOT, NativeStack
 # `make dev` in Docker: the production compose file with the dev override on top (`make down`
 # uses both, so it also removes the dev server's container).
 COMPOSE_FILES = ["-f", "docker-compose.yml", "-f", "docker-compose.dev.yml"]
+# `make https`: Caddy in front of nginx (`make down` includes it, to remove its container too).
+HTTPS_COMPOSE_FILES = ["-f", "docker-compose.yml", "-f", "docker-compose.https.yml"]
 
 
 def _pid_file(name):
@@ -99,7 +101,7 @@ def cmd_down(args):
     for name in [args.name] if args.name else ["native", "dev"]:
         stopped = _stop_runner(name) or stopped
     if choose_mode(settings) == "docker":
-        subprocess.run(["docker", "compose", *COMPOSE_FILES, "down"], cwd=ROOT, check=False)
+        subprocess.run(["docker", "compose", *COMPOSE_FILES, *HTTPS_COMPOSE_FILES[2:], "down"], cwd=ROOT, check=False)
     elif not stopped:
         print("stack: nothing to stop.")
 
@@ -131,6 +133,25 @@ def cmd_doctor(args):
     sys.exit(doctor.run(url, prefix=prefix, connect=args.connect, cafile=args.cafile, insecure=args.insecure))
 
 
+def cmd_https(args):
+    from . import https
+
+    settings = stack_env.load()
+    # Every setting is checked before anything starts.
+    updates = https.check(settings, local=args.local)
+    if not docker_answers():
+        raise StackError(
+            "no Docker engine answers ('docker info' fails): start Docker for make https; without "
+            "Docker, run Caddy in front of make up with caddy/run.sh (README: HTTPS)."
+        )
+    os.environ.update(updates)
+    url = f"https://{updates['DOMAIN']}" + ("" if updates["HTTPS_PORT"] == "443" else f":{updates['HTTPS_PORT']}")
+    command = ["docker", "compose", *HTTPS_COMPOSE_FILES, "up", "--build"]
+    print(f"stack: {url}/ through Caddy (TRUSTED_PROXIES={updates['TRUSTED_PROXIES']}): {' '.join(command)}", flush=True)
+    os.chdir(ROOT)
+    os.execvp("docker", command)
+
+
 def cmd_tools(args):
     tools.require(*args.programs)
 
@@ -154,6 +175,9 @@ def main(argv=None):
     p.add_argument("--cafile", help="CA certificate to verify https with")
     p.add_argument("--insecure", action="store_true", help="do not verify the https certificate")
     p.set_defaults(func=cmd_doctor)
+    p = sub.add_parser("https", help="run the stack in Docker behind Caddy: https for DOMAIN, certificates by ACME")
+    p.add_argument("--local", action="store_true", help="https://localhost:8443/ with Caddy's own CA instead")
+    p.set_defaults(func=cmd_https)
     p = sub.add_parser("tools", help="install missing programs (as root, from Debian)")
     p.add_argument("programs", nargs="+")
     p.set_defaults(func=cmd_tools)

@@ -17,6 +17,8 @@ PACKAGES = {
     "wrk": "wrk",
     "curl": "curl",
     "openssl": "openssl",
+    "pebble": "pebble",
+    "certutil": "libnss3-tools",
 }
 
 _apt_updated = False

@@ -18,9 +18,9 @@ NATIVE_ONLY = {"STACK", "API_BIND"}
 
 
 def compose_variables():
-    """The settings that the compose files read: docker-compose.yml and the `make dev` override
-    (which alone reads VITE_PORT)."""
-    lines = [line for name in ("docker-compose.yml", "docker-compose.dev.yml")
+    """The settings that the compose files read: docker-compose.yml, the `make dev` override
+    (which alone reads VITE_PORT) and the `make https` overlay."""
+    lines = [line for name in ("docker-compose.yml", "docker-compose.dev.yml", "docker-compose.https.yml")
              for line in (ROOT / name).read_text().splitlines()]
     code = "\n".join(line for line in lines if not line.lstrip().startswith("#"))
     return set(re.findall(r"\$\{([A-Z_]+)", code))
