@@ -9,6 +9,7 @@ import pytest
 from stack import frontend
 from stack.errors import StackError
 from stack.native import RUN_ROOT, NativeStack
+from support.acme import caddy_edge, pebble
 from support.browser import launch
 from support.stacks import stack_settings
 
@@ -50,18 +51,35 @@ def start_stack(built_frontend):
 
 
 @pytest.fixture(scope="session")
-def browser():
-    """One headless Chromium for the session, shared by tests/e2e and tests/dev (Playwright's
-    sync API cannot run twice at once in one process)."""
+def playwright():
+    """Playwright for the session (its sync API cannot run twice at once in one process)."""
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        chromium = launch(playwright)
-        yield chromium
-        chromium.close()
+    with sync_playwright() as started:
+        yield started
+
+
+@pytest.fixture(scope="session")
+def browser(playwright):
+    """One headless Chromium for the session, shared by tests/e2e and tests/dev."""
+    chromium = launch(playwright)
+    yield chromium
+    chromium.close()
 
 
 @pytest.fixture(scope="session")
 def stack(start_stack):
     """The default stack (no trusted proxies), shared by the tests that only read from it."""
     return start_stack()
+
+
+@pytest.fixture(scope="session")
+def acme_edge(start_stack, tmp_path_factory):
+    """The shipped Caddyfile in front of a native stack that trusts it (127.0.0.1), with a
+    certificate for support.acme.DOMAIN issued by a Pebble of its own."""
+    stack = start_stack(TRUSTED_PROXIES="127.0.0.1")
+    folder = tmp_path_factory.mktemp("acme")
+    with pebble(folder / "pebble") as ca, caddy_edge(folder / "caddy", ca, stack.port) as edge:
+        print(f"\ntime to certificate (Caddy start to a served Pebble certificate): {edge.seconds_to_certificate:.2f} s")
+        edge.stack = stack
+        yield edge

@@ -21,14 +21,16 @@ def wait_for_port(port, host="127.0.0.1", timeout=10):
 
 
 @contextmanager
-def running(args, port=None, **popen):
-    """Run a helper process for the duration of a with-block and stop it afterwards."""
+def running(args, port=None, log=None, host="127.0.0.1", **popen):
+    """Run a helper process for the duration of a with-block and stop it afterwards. log: a
+    file for its output (a chatty process would block on a full pipe)."""
     assert shutil.which(args[0]), f"{args[0]} is not installed (make test installs it)"
-    proc = subprocess.Popen(args, start_new_session=True, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, **popen)
+    stderr = open(log, "ab") if log else subprocess.PIPE
+    proc = subprocess.Popen(args, start_new_session=True, stdout=stderr if log else subprocess.DEVNULL,
+                            stderr=stderr, **popen)
     try:
         if port:
-            wait_for_port(port)
+            wait_for_port(port, host=host)
         yield proc
     finally:
         try:
@@ -40,14 +42,16 @@ def running(args, port=None, **popen):
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+        if log:
+            stderr.close()
 
 
-def port_forwarder(public_port, target_port):
+def port_forwarder(public_port, target_port, address="127.0.0.1"):
     """socat as Docker's userland proxy: a TCP forwarder that leaves Host untouched."""
     return running(
-        ["socat", f"TCP-LISTEN:{public_port},bind=127.0.0.1,reuseaddr,fork",
+        ["socat", f"TCP-LISTEN:{public_port},bind={address},reuseaddr,fork",
          f"TCP:127.0.0.1:{target_port}"],
-        port=public_port,
+        port=public_port, host=address,
     )
 
 
