@@ -1,0 +1,91 @@
+"""The home page over https through the shipped Caddyfile, with a certificate from Pebble.
+
+Chromium trusts Pebble's root the way a machine trusts a CA: in the NSS database of its HOME
+(certutil), so it verifies the chain and the name as for any site; nothing is ignored. DOMAIN
+resolves to the edge's loopback address (--host-resolver-rules), and the browser opens
+http://DOMAIN/ like a person typing the name.
+"""
+
+import subprocess
+
+import pytest
+
+from e2e.conftest import TIMEOUT_MS, VIEWPORT, PageWatch
+from e2e.pages import ALL_OK, RESULT_MESSAGE, by_testid, check_states, settled_state, text
+from support.acme import DOMAIN
+from support.browser import CHROMIUM, CHROMIUM_ARGS
+
+
+def _nss_db_trusting(home, root):
+    db = home / ".pki" / "nssdb"
+    db.mkdir(parents=True)
+    subprocess.run(["certutil", "-N", "-d", f"sql:{db}", "--empty-password"], check=True, capture_output=True)
+    subprocess.run(["certutil", "-A", "-d", f"sql:{db}", "-n", "pebble-root", "-t", "C,,", "-i", str(root)],
+                   check=True, capture_output=True)
+
+
+def _launch(playwright, home, address):
+    args = [arg for arg in CHROMIUM_ARGS if not arg.startswith("--host-resolver-rules")]
+    args.append(f"--host-resolver-rules=MAP {DOMAIN} {address}")
+    return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=args,
+                                      env={"HOME": str(home), "PATH": "/usr/bin:/bin"})
+
+
+@pytest.fixture(scope="module")
+def trusting_browser(playwright, acme_edge, tmp_path_factory):
+    """Chromium whose only extra trust is Pebble's root."""
+    home = tmp_path_factory.mktemp("chromium-home")
+    _nss_db_trusting(home, acme_edge.pebble.root)
+    chromium = _launch(playwright, home, acme_edge.address)
+    yield chromium
+    chromium.close()
+
+
+@pytest.fixture(scope="module")
+def untrusting_browser(playwright, acme_edge, tmp_path_factory):
+    """The same Chromium with an empty HOME: Pebble's root is not trusted."""
+    chromium = _launch(playwright, tmp_path_factory.mktemp("chromium-bare"), acme_edge.address)
+    yield chromium
+    chromium.close()
+
+
+def _page(browser):
+    context = browser.new_context(viewport=VIEWPORT, color_scheme="light")
+    context.set_default_timeout(TIMEOUT_MS)
+    context.set_default_navigation_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    page.watch = PageWatch(page)
+    return page
+
+
+def test_home_over_https_with_the_acme_certificate_is_all_green(trusting_browser, acme_edge):
+    page = _page(trusting_browser)
+    try:
+        with page.expect_response(f"https://{DOMAIN}/api/") as api:
+            response = page.goto(f"http://{DOMAIN}/")
+        assert response.url == f"https://{DOMAIN}/"
+        assert response.request.redirected_from.url == f"http://{DOMAIN}/"
+        assert response.header_value("strict-transport-security") == "max-age=31536000"
+        assert api.value.status == 302
+        assert api.value.header_value("location") == f"https://{DOMAIN}/api/result"
+
+        assert settled_state(page) == "ok"
+        assert page.evaluate("location.protocol") == "https:"
+        assert text(page, "landed-url") == f"https://{DOMAIN}/api/result"
+        assert text(page, "result-message") == RESULT_MESSAGE
+        assert text(page, "browser-origin") == f"https://{DOMAIN}"
+        assert (text(page, "api-scheme"), text(page, "api-port")) == ("https", "443")
+        assert text(page, "api-result-url") == f"https://{DOMAIN}/api/result"
+        assert check_states(page) == ALL_OK
+        page.watch.assert_clean()
+    finally:
+        page.context.close()
+
+
+def test_chromium_refuses_the_site_without_pebbles_root(untrusting_browser):
+    page = _page(untrusting_browser)
+    try:
+        with pytest.raises(Exception, match="ERR_CERT_AUTHORITY_INVALID"):
+            page.goto(f"https://{DOMAIN}/")
+    finally:
+        page.context.close()
