@@ -73,16 +73,17 @@ def trusted_proxies_with(value, front):
     if not value.strip():
         return front
     address = ipaddress.ip_address(front)
+    networks = []
     for entry in value.replace(",", " ").split():
         try:
-            network = ipaddress.ip_network(entry, strict=False)
+            networks.append(ipaddress.ip_network(entry, strict=False))
         except ValueError:
             raise StackError(
                 f"TRUSTED_PROXIES holds {entry!r}, which is not an IP address or CIDR range "
                 "(e.g. 10.0.0.0/8, 192.0.2.7, fd00::/8)."
             ) from None
-        if address.version == network.version and address in network:
-            return value
+    if any(address.version == network.version and address in network for network in networks):
+        return value
     raise StackError(
         f"TRUSTED_PROXIES={value!r} does not include the TLS front's address {front}: nginx would "
         f"not believe its X-Forwarded-Proto and the API would build http URLs. Add {front}, or leave "
