@@ -98,7 +98,7 @@ def cmd_down(args):
     settings = stack_env.load()
     stopped = False
     # Without --name: whichever of `make up` and `make dev` runs.
-    for name in [args.name] if args.name else ["native", "dev"]:
+    for name in [args.name] if args.name else ["native", "dev", "https"]:
         stopped = _stop_runner(name) or stopped
     if choose_mode(settings) == "docker":
         subprocess.run(["docker", "compose", *COMPOSE_FILES, *HTTPS_COMPOSE_FILES[2:], "down"], cwd=ROOT, check=False)
@@ -136,14 +136,18 @@ def cmd_doctor(args):
 def cmd_https(args):
     from . import https
 
+    from .front import FRONT_ADDRESS, HttpsStack
+
     settings = stack_env.load()
+    stack_env.http_port(settings)
+    docker = choose_mode(settings) == "docker"
     # Every setting is checked before anything starts.
-    updates = https.check(settings, local=args.local)
-    if not docker_answers():
-        raise StackError(
-            "no Docker engine answers ('docker info' fails): start Docker for make https; without "
-            "Docker, run Caddy in front of make up with caddy/run.sh (README: HTTPS)."
-        )
+    updates = https.check(settings, local=args.local, front=https.FRONT_ADDRESS if docker else FRONT_ADDRESS)
+    if not docker:
+        settings.update(updates)
+        print("stack: no Docker engine answers (or STACK=native): running the stack natively behind Caddy", flush=True)
+        up_native(settings, args.name, HttpsStack(settings, name=args.name))
+        return
     os.environ.update(updates)
     url = f"https://{updates['DOMAIN']}" + ("" if updates["HTTPS_PORT"] == "443" else f":{updates['HTTPS_PORT']}")
     command = ["docker", "compose", *HTTPS_COMPOSE_FILES, "up", "--build"]
@@ -175,8 +179,9 @@ def main(argv=None):
     p.add_argument("--cafile", help="CA certificate to verify https with")
     p.add_argument("--insecure", action="store_true", help="do not verify the https certificate")
     p.set_defaults(func=cmd_doctor)
-    p = sub.add_parser("https", help="run the stack in Docker behind Caddy: https for DOMAIN, certificates by ACME")
+    p = sub.add_parser("https", help="run the stack behind Caddy: https for DOMAIN, certificates by ACME")
     p.add_argument("--local", action="store_true", help="https://localhost:8443/ with Caddy's own CA instead")
+    p.add_argument("--name", default="https", help="folder under .run/ for the native run")
     p.set_defaults(func=cmd_https)
     p = sub.add_parser("tools", help="install missing programs (as root, from Debian)")
     p.add_argument("programs", nargs="+")

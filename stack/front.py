@@ -1,0 +1,66 @@
+"""`make https` without Docker: the native stack with Caddy (caddy/run.sh, the same Caddyfile as
+in Docker) in front of nginx, from the same machine (127.0.0.1, which TRUSTED_PROXIES names).
+
+Caddy listens on HTTPS_PORT and HTTP_REDIRECT_PORT; nginx stays on HTTP_PORT. It starts after
+nginx and stops before it, and stopping ends it with the rest.
+"""
+
+import socket
+
+from . import tools
+from .env import ROOT
+from .native import NativeStack, check_port_free
+
+# The address Caddy connects to nginx from on the same machine.
+FRONT_ADDRESS = "127.0.0.1"
+
+
+class HttpsStack(NativeStack):
+    """gunicorn + nginx + Caddy. settings: already checked by stack.https.check()."""
+
+    def __init__(self, settings, name="https", quiet=False, build=True):
+        super().__init__(settings, name=name, quiet=quiet, build=build)
+        self.https_port = int(self.settings["HTTPS_PORT"])
+        self.redirect_port = int(self.settings["HTTP_REDIRECT_PORT"])
+
+    @property
+    def url(self):
+        port = "" if self.https_port == 443 else f":{self.https_port}"
+        return f"https://{self.settings['DOMAIN']}{port}"
+
+    def _child_env(self):
+        env = super()._child_env()
+        env.update(
+            CADDY_HTTP_PORT=str(self.redirect_port),
+            CADDY_HTTPS_PORT=str(self.https_port),
+            CADDY_UPSTREAM=f"{FRONT_ADDRESS}:{self.port}",
+        )
+        return env
+
+    def check_ports(self):
+        super().check_ports()
+        check_port_free(self.https_port, fix="HTTPS_PORT=9443 make https")
+        check_port_free(self.redirect_port, fix="HTTP_REDIRECT_PORT=9080 make https")
+
+    def start(self):
+        tools.require("caddy")
+        super().start()
+        try:
+            self._spawn("caddy", ["sh", str(ROOT / "caddy" / "run.sh")])
+            self._wait_for(self._caddy_listens, "caddy", timeout=30)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _caddy_listens(self):
+        # Any TLS listener will do: the certificate may still be on its way from the CA.
+        try:
+            with socket.create_connection((FRONT_ADDRESS, self.https_port), timeout=1):
+                return True
+        except OSError:
+            return False
+
+    def stop(self):
+        self.stop_process("caddy")
+        super().stop()

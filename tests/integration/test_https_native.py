@@ -1,0 +1,58 @@
+"""`make https-local` without Docker: the runner starts the native stack with Caddy in front
+(Caddy's own CA for localhost), serves https with the right URLs, and Ctrl-C leaves nothing."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from stack.env import ROOT, SETTING_NAMES
+from stack.native import free_port
+from support.processes import alive, descendants, processes_using
+from support.rawhttp import request
+from support.stacks import stack_settings
+
+RUN_NAME = f"tests/{os.getpid()}-https"
+
+
+def test_https_local_natively(built_frontend, tmp_path):
+    https_port, redirect_port = free_port(), free_port()
+    env = {k: v for k, v in os.environ.items() if k not in SETTING_NAMES}
+    env.update(stack_settings(HTTPS_PORT=https_port, HTTP_REDIRECT_PORT=redirect_port),
+               STACK="native", PYTHONUNBUFFERED="1", XDG_DATA_HOME=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path))
+    proc = subprocess.Popen([sys.executable, "-m", "stack", "https", "--local", "--name", RUN_NAME], cwd=ROOT,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+    root = tmp_path / "caddy" / "pki" / "authorities" / "local" / "root.crt"
+    try:
+        deadline = time.monotonic() + 90
+        response = None
+        while response is None:
+            assert time.monotonic() < deadline and proc.poll() is None, "no https answer in time"
+            try:
+                response = request(https_port, "/api/", host=f"localhost:{https_port}", tls=(root, "localhost"))
+            except (OSError, FileNotFoundError):
+                time.sleep(0.3)
+        children = descendants(proc.pid)
+        commands = [Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0] for pid in children]
+        whoami = request(https_port, "/api/whoami", host=f"localhost:{https_port}", tls=(root, "localhost")).json()
+        redirect = request(redirect_port, "/about", host=f"localhost:{redirect_port}")
+    finally:
+        os.kill(proc.pid, signal.SIGINT)
+        out, _ = proc.communicate(timeout=60)
+
+    assert f"the app is at https://localhost:{https_port}/" in out
+    assert response.status == 302
+    assert response.header("Location") == f"https://localhost:{https_port}/api/result"
+    assert response.header("Strict-Transport-Security") == "max-age=31536000"
+    assert (whoami["scheme"], whoami["remote_addr"]) == ("https", "127.0.0.1")
+    # Caddy's redirect names the default https port, whatever HTTPS_PORT is.
+    assert (redirect.status, redirect.header("Location")) == (308, "https://localhost/about")
+    assert proc.returncode == 0, out
+    assert "nothing left running" in out
+    assert b"caddy" in commands, commands  # exec'd by caddy/run.sh, a child of the runner
+    time.sleep(0.2)
+    assert [pid for pid in children if alive(pid)] == []
+    assert processes_using(str(ROOT / ".run" / RUN_NAME)) == []
