@@ -83,7 +83,7 @@ class ComposeStack:
             self.client.compose.down(volumes=True, remove_orphans=True, timeout=10)
         finally:
             tag = self.settings["IMAGE_TAG"]
-            for image in self.client.image.list(filters={"reference": f"vue-flask-nginx/*:{tag}"}):
+            for image in self.client.image.list(filters=[("reference", f"vue-flask-nginx/*:{tag}")]):
                 for name in image.repo_tags:
                     if name.endswith(f":{tag}"):
                         if keep_cache:
