@@ -2,38 +2,23 @@
 
 import argparse
 import os
-import shutil
 import signal
-import subprocess
 import sys
 import time
 
+from . import docker as docker_mode
 from . import env as stack_env
 from . import tools
 from .dev import DevStack
-from .env import ROOT
 from .errors import StackError
 from .native import RUN_ROOT, NativeStack
-
-# `make dev` in Docker: the production compose file with the dev override on top (`make down`
-# uses both, so it also removes the dev server's container).
-COMPOSE_FILES = ["-f", "docker-compose.yml", "-f", "docker-compose.dev.yml"]
-# `make https`: Caddy in front of nginx (`make down` includes it, to remove its container too).
-HTTPS_COMPOSE_FILES = ["-f", "docker-compose.yml", "-f", "docker-compose.https.yml"]
 
 
 def _pid_file(name):
     return RUN_ROOT / name / "runner.pid"
 
 
-def docker_answers():
-    """True when a Docker engine answers (not just a docker client on PATH)."""
-    if shutil.which("docker") is None:
-        return False
-    try:
-        return subprocess.run(["docker", "info"], capture_output=True, timeout=10).returncode == 0
-    except (OSError, subprocess.TimeoutExpired):
-        return False
+docker_answers = docker_mode.engine_answers
 
 
 def choose_mode(settings):
@@ -73,25 +58,23 @@ def up_native(settings, name, stack):
     print("stack: stopped; nothing left running.")
 
 
-def _run(args, compose_args, native_stack, what):
+def _run(args, native_stack, what):
     """Docker when an engine answers (or STACK=docker), else the native stack in the foreground."""
     settings = stack_env.load()
     stack_env.http_port(settings)
     if choose_mode(settings) == "docker":
-        command = ["docker", "compose", *compose_args, "up", "--build"]
-        print(f"stack: a Docker engine answers: {' '.join(command)}", flush=True)
-        os.chdir(ROOT)
-        os.execvp("docker", command)
-    print(f"stack: no Docker engine answers (or STACK=native): running {what} natively", flush=True)
+        docker_mode.up(settings, dev=native_stack is DevStack)
+    why = "STACK=native" if settings.get("STACK", "").strip().lower() == "native" else "no Docker engine answers"
+    print(f"stack: {why}: running {what} natively", flush=True)
     up_native(settings, args.name, native_stack(settings, name=args.name))
 
 
 def cmd_up(args):
-    _run(args, [], NativeStack, "the stack")
+    _run(args, NativeStack, "the stack")
 
 
 def cmd_dev(args):
-    _run(args, COMPOSE_FILES, DevStack, "the stack in dev mode")
+    _run(args, DevStack, "the stack in dev mode")
 
 
 def cmd_down(args):
@@ -101,7 +84,7 @@ def cmd_down(args):
     for name in [args.name] if args.name else ["native", "dev", "https"]:
         stopped = _stop_runner(name) or stopped
     if choose_mode(settings) == "docker":
-        subprocess.run(["docker", "compose", *COMPOSE_FILES, *HTTPS_COMPOSE_FILES[2:], "down"], cwd=ROOT, check=False)
+        docker_mode.down(settings)
     elif not stopped:
         print("stack: nothing to stop.")
 
@@ -135,7 +118,6 @@ def cmd_doctor(args):
 
 def cmd_https(args):
     from . import https
-
     from .front import FRONT_ADDRESS, HttpsStack
 
     settings = stack_env.load()
@@ -143,17 +125,12 @@ def cmd_https(args):
     docker = choose_mode(settings) == "docker"
     # Every setting is checked before anything starts.
     updates = https.check(settings, local=args.local, front=https.FRONT_ADDRESS if docker else FRONT_ADDRESS)
-    if not docker:
-        settings.update(updates)
-        print("stack: no Docker engine answers (or STACK=native): running the stack natively behind Caddy", flush=True)
-        up_native(settings, args.name, HttpsStack(settings, name=args.name))
-        return
-    os.environ.update(updates)
-    url = f"https://{updates['DOMAIN']}" + ("" if updates["HTTPS_PORT"] == "443" else f":{updates['HTTPS_PORT']}")
-    command = ["docker", "compose", *HTTPS_COMPOSE_FILES, "up", "--build"]
-    print(f"stack: {url}/ through Caddy (TRUSTED_PROXIES={updates['TRUSTED_PROXIES']}): {' '.join(command)}", flush=True)
-    os.chdir(ROOT)
-    os.execvp("docker", command)
+    settings.update(updates)
+    if docker:
+        os.environ.update(updates)
+        docker_mode.up(settings, https=True)
+    print("stack: running the stack natively behind Caddy (no Docker engine answers, or STACK=native)", flush=True)
+    up_native(settings, args.name, HttpsStack(settings, name=args.name))
 
 
 def cmd_tools(args):
