@@ -44,6 +44,9 @@ def test_caddys_pinned_address_is_what_nginx_trusts():
     assert ipaddress.ip_address(address) in subnet
     assert OVERLAY["services"]["nginx"]["environment"]["TRUSTED_PROXIES"] == f"${{TRUSTED_PROXIES:-{address}}}"
     assert list(CADDY["networks"]) == ["edge"], "Caddy reaches nginx from its pinned address only"
+    # nginx's address on edge is pinned too: given out dynamically it could take Caddy's first.
+    nginx_address = OVERLAY["services"]["nginx"]["networks"]["edge"]["ipv4_address"]
+    assert nginx_address != address and ipaddress.ip_address(nginx_address) in subnet
 
 
 def test_caddy_runs_the_shared_caddyfile():

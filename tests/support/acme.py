@@ -36,13 +36,17 @@ class Pebble:
 
 
 @contextmanager
-def pebble(folder):
-    """Pebble on two free loopback ports, its issuing root saved as root.pem."""
+def pebble(folder, listen="127.0.0.1", port=None):
+    """Pebble with its ACME listener on listen:port (default: a free port) and its management
+    port (which serves the issuing root, saved as root.pem) on loopback. Its own certificate
+    is folder/cert.pem, made unless it exists."""
     folder.mkdir(parents=True, exist_ok=True)
-    listener_ca = make_certificate(folder)
-    port, management = free_port(), free_port()
+    listener_ca = folder / "cert.pem"
+    if not listener_ca.exists():
+        make_certificate(folder, addresses=sorted({"127.0.0.1", listen}))
+    port, management = port or free_port(), free_port()
     config = {"pebble": {
-        "listenAddress": f"127.0.0.1:{port}",
+        "listenAddress": f"{listen}:{port}",
         "managementListenAddress": f"127.0.0.1:{management}",
         "certificate": str(folder / "cert.pem"), "privateKey": str(folder / "key.pem"),
         # Challenge ports: never used, validation is short-circuited.
@@ -52,14 +56,15 @@ def pebble(folder):
     (folder / "pebble.json").write_text(json.dumps(config))
     env = {"PATH": "/usr/bin:/bin", "PEBBLE_VA_ALWAYS_VALID": "1", "PEBBLE_VA_NOSLEEP": "1",
            "PEBBLE_WFE_NONCEREJECT": "0"}
-    with running(["pebble", "-config", str(folder / "pebble.json")], port=port, env=env,
+    with running(["pebble", "-config", str(folder / "pebble.json")], port=management, env=env,
                  log=folder / "pebble.log"):
-        wait_for_port(management)
+        if listen == "127.0.0.1":
+            wait_for_port(port)  # elsewhere the client (a container) waits and retries
         context = ssl.create_default_context(cafile=str(listener_ca))
         # A new root on every start: only this run's certificates chain to it.
         with urllib.request.urlopen(f"https://127.0.0.1:{management}/roots/0", context=context, timeout=10) as answer:
             (folder / "root.pem").write_bytes(answer.read())
-        yield Pebble(f"https://127.0.0.1:{port}/dir", listener_ca, folder / "root.pem")
+        yield Pebble(f"https://{listen}:{port}/dir", listener_ca, folder / "root.pem")
 
 
 def public_address():

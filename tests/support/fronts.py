@@ -20,13 +20,15 @@ defaults
 """
 
 
-def make_certificate(folder):
-    """A self-signed certificate (cert.pem, key.pem, both.pem) valid for one day."""
+def make_certificate(folder, addresses=("127.0.0.1",)):
+    """A self-signed certificate (cert.pem, key.pem, both.pem) valid for one day, for
+    public.example, localhost and `addresses`."""
     cert, key = folder / "cert.pem", folder / "key.pem"
+    names = ",".join([f"DNS:{PUBLIC_HOST}", "DNS:localhost", *(f"IP:{a}" for a in addresses)])
     subprocess.run(
         ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
          "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "1", "-subj", f"/CN={PUBLIC_HOST}",
-         "-addext", f"subjectAltName=DNS:{PUBLIC_HOST},DNS:localhost,IP:127.0.0.1"],
+         "-addext", f"subjectAltName={names}"],
         check=True, capture_output=True,
     )
     (folder / "both.pem").write_text(cert.read_text() + key.read_text())

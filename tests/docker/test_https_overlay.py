@@ -1,0 +1,146 @@
+"""`make https` in Docker: docker-compose.yml with docker-compose.https.yml on a real engine,
+Caddy getting its certificate by ACME (ACME_CA) from a Pebble on the host.
+
+Network rules: the test talks only to loopback, to Caddy's ports published on a loopback
+address of its own (127.x.y.z:80 and :443, so clients see the default ports). Caddy reaches
+Pebble the one way a container reaches the host: the gateway of its compose network ("edge"),
+where Pebble's ACME listener is bound; Pebble's management port stays on 127.0.0.1.
+
+The edge network gets a range of its own per run (several runs share one engine); its pinned
+address for Caddy is in TRUSTED_PROXIES, as the overlay's own (10.77.77.2) is by default.
+When the engine has no caddy image (no registry here) and none can be pulled, Caddy runs from
+Debian's caddy binary of this machine, mounted into the project's nginx base image: every
+other part of the overlay (network, pinned address, ports, volumes, run.sh, Caddyfile) is
+the shipped one. The test prints which Caddy ran.
+"""
+
+import random
+import shutil
+import ssl
+import subprocess
+import time
+
+import pytest
+
+from stack.env import ROOT
+from stack.native import free_port
+from support.acme import CERT_TIMEOUT, DOMAIN, EMAIL, handshake, pebble, public_address
+from support.docker.compose import ComposeStack, project_name
+from support.docker.images import base_images
+from support.fronts import make_certificate
+from support.rawhttp import request
+
+
+def caddy_image():
+    """The overlay's image: `image: caddy:X.Y.Z` of the caddy service."""
+    for line in (ROOT / "docker-compose.https.yml").read_text().splitlines():
+        if line.strip().startswith("image: caddy:"):
+            return line.split("image:", 1)[1].strip()
+    raise AssertionError("docker-compose.https.yml names no caddy image")
+
+
+def _image_available(name):
+    if subprocess.run(["docker", "image", "inspect", name], capture_output=True).returncode == 0:
+        return True
+    return subprocess.run(["docker", "pull", "--quiet", name], capture_output=True, timeout=120).returncode == 0
+
+
+def _override(folder, address, subnet, gateway, caddy_ip, nginx_ip, official):
+    """The test's compose file on top of the overlay: loopback ports, this run's edge range,
+    Pebble's listener certificate trusted, and (without the image) the stand-in Caddy."""
+    stand_in = "" if official else f"""
+    image: {next(name for name in base_images() if name.startswith("nginx:"))}
+    environment:
+      # What the official image sets: Caddy's data and config in the overlay's volumes.
+      XDG_DATA_HOME: /data
+      XDG_CONFIG_HOME: /config
+      SSL_CERT_FILE: /pebble/listener.pem
+    volumes:
+      - {shutil.which("caddy")}:/usr/local/bin/caddy:ro
+      - {folder}/pebble/cert.pem:/pebble/listener.pem:ro"""
+    trust = "" if not official else f"""
+    environment:
+      SSL_CERT_FILE: /pebble/listener.pem
+    volumes:
+      - {folder}/pebble/cert.pem:/pebble/listener.pem:ro"""
+    return f"""services:
+  caddy:{stand_in}{trust}
+    ports: !override
+      - "{address}:80:80"
+      - "{address}:443:443"
+    networks:
+      edge:
+        ipv4_address: {caddy_ip}
+  nginx:
+    networks:
+      default:
+      edge:
+        ipv4_address: {nginx_ip}
+networks:
+  edge:
+    ipam:
+      config: !override
+        - subnet: {subnet}
+          gateway: {gateway}
+"""
+
+
+@pytest.fixture(scope="module")
+def https_compose(docker_engine, tmp_path_factory):
+    """The compose stack behind Caddy (created, not started) and this run's Pebble."""
+    folder = tmp_path_factory.mktemp("docker-https")
+    octet = random.randint(0, 255)
+    subnet, gateway = f"10.77.{octet}.0/29", f"10.77.{octet}.1"
+    caddy_ip, nginx_ip = f"10.77.{octet}.2", f"10.77.{octet}.3"
+    address = public_address()
+    official = _image_available(caddy_image())
+    override = folder / "https-test.yml"
+    override.write_text(_override(folder, address, subnet, gateway, caddy_ip, nginx_ip, official))
+    (folder / "pebble").mkdir()
+    make_certificate(folder / "pebble", addresses=["127.0.0.1", gateway])  # mounted into Caddy
+    pebble_port = free_port()
+    stack = ComposeStack(project_name("-https"), {
+        "DOMAIN": DOMAIN, "ACME_EMAIL": EMAIL, "ACME_CA": f"https://{gateway}:{pebble_port}/dir",
+        "TRUSTED_PROXIES": caddy_ip,
+    }, files=("docker-compose.yml", "docker-compose.https.yml", str(override)))
+    try:
+        # The edge network first: Pebble listens on its gateway before Caddy starts.
+        subprocess.run([*stack.compose_command, "create", "--build"], cwd=ROOT, check=True,
+                       capture_output=True, timeout=900)
+        with pebble(folder / "pebble", listen=gateway, port=pebble_port) as ca:
+            yield stack, ca, address, official
+    finally:
+        stack.down()
+
+
+def test_https_overlay_gets_a_certificate_and_serves_https(https_compose):
+    stack, ca, address, official = https_compose
+    stack.up(wait_timeout=600)
+    started = time.monotonic()  # every container runs: Caddy asks Pebble from here on
+    context = ssl.create_default_context(cafile=str(ca.root))
+    context.set_alpn_protocols(["h2", "http/1.1"])
+    while True:
+        try:
+            certificate, alpn = handshake(address, context)
+            break
+        except OSError:
+            assert time.monotonic() - started < CERT_TIMEOUT, "no certificate from Pebble in time"
+            time.sleep(0.2)
+    print(f"\ndocker https: Caddy {'image ' + caddy_image() if official else 'from Debian (caddy binary mounted)'}; "
+          f"`compose up --build --wait` {stack.seconds_to_healthy:.1f} s, then a certificate from Pebble "
+          f"served {time.monotonic() - started:.2f} s later")
+
+    issuer = dict(pair for rdn in certificate["issuer"] for pair in rdn)
+    assert issuer["commonName"].startswith("Pebble Intermediate CA")
+    assert ("DNS", DOMAIN) in certificate["subjectAltName"]
+    assert alpn == "h2"
+
+    tls = (ca.root, DOMAIN)
+    redirect = request(80, "/api/", host=DOMAIN, address=address)
+    assert (redirect.status, redirect.header("Location")) == (308, f"https://{DOMAIN}/api/")
+    api = request(443, "/api/", host=DOMAIN, address=address, tls=tls)
+    assert (api.status, api.header("Location")) == (302, f"https://{DOMAIN}/api/result")
+    assert api.header("Strict-Transport-Security") == "max-age=31536000"
+    whoami = request(443, "/api/whoami", host=DOMAIN, address=address, tls=tls).json()
+    assert (whoami["scheme"], whoami["port"], whoami["result_url"]) == ("https", 443, f"https://{DOMAIN}/api/result")
+    assert request(80, "/", host=DOMAIN, address=address).header("Strict-Transport-Security") is None
