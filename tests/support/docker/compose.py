@@ -3,6 +3,8 @@ tests/docker/loopback.yml (nginx published on 127.0.0.1 only), under a project n
 tag of its own, so several test runs share one engine without touching each other."""
 
 import os
+import shutil
+import subprocess
 import time
 from pathlib import Path
 
@@ -12,6 +14,8 @@ from stack.env import ROOT
 from stack.native import free_port
 
 LOOPBACK = ROOT / "tests" / "docker" / "loopback.yml"
+# The same for the dev overlay's Vite port.
+LOOPBACK_DEV = ROOT / "tests" / "docker" / "loopback.dev.yml"
 # Images of finished test runs keep this tag: the next run's build reuses their layers.
 CACHE_TAG = "test-cache"
 
@@ -30,6 +34,8 @@ class ComposeStack:
         self.env_file = self.directory / f".env.{project}"
         self.env_file.write_text("".join(f"{k}={v}\n" for k, v in self.settings.items()))
         self.files = [self.directory / f for f in files] + [LOOPBACK]
+        if "docker-compose.dev.yml" in files:
+            self.files.append(LOOPBACK_DEV)
         self.client = DockerClient(compose_files=self.files, compose_project_name=project,
                                    compose_project_directory=self.directory, compose_env_files=[self.env_file])
         self.seconds_to_healthy = None
@@ -90,6 +96,19 @@ class ComposeStack:
                             self.client.image.tag(image, name.rsplit(":", 1)[0] + f":{CACHE_TAG}")
                         self.client.image.remove(name, force=True)
             self.env_file.unlink(missing_ok=True)
+
+
+def copy_checkout(target):
+    """The checkout's files (tracked, and new ones not ignored) copied to `target`: a compose
+    project there builds and mounts the copy, which a test may edit."""
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                            cwd=ROOT, capture_output=True, check=True)
+    for name in filter(None, listed.stdout.decode().split("\0")):
+        source = ROOT / name
+        if source.is_file():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target / name)
+    return Path(target)
 
 
 def project_name(suffix=""):
