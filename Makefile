@@ -21,10 +21,10 @@ up: $(VENV)/.runtime ## Run the full stack in the foreground (Docker if an engin
 dev: $(VENV)/.runtime ## Run it with hot reload (Vite HMR, gunicorn --reload) behind nginx, at the same URL
 	@$(PY) -m stack dev
 
-https: $(VENV)/.runtime ## Docker behind Caddy: https://DOMAIN/ with certificates by ACME (DOMAIN, ACME_EMAIL)
+https: $(VENV)/.runtime ## The stack behind Caddy at https://DOMAIN/, certificates by ACME (Docker, else native)
 	@$(PY) -m stack https
 
-https-local: $(VENV)/.runtime ## Docker behind Caddy at https://localhost:8443/ with Caddy's own CA
+https-local: $(VENV)/.runtime ## The same at https://localhost:8443/ with Caddy's own CA (development)
 	@$(PY) -m stack https --local
 
 down: $(VENV)/.runtime ## Stop a running stack
