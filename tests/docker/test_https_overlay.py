@@ -8,10 +8,11 @@ where Pebble's ACME listener is bound; Pebble's management port stays on 127.0.0
 
 The edge network gets a range of its own per run (several runs share one engine); its pinned
 address for Caddy is in TRUSTED_PROXIES, as the overlay's own (10.77.77.2) is by default.
-When the engine has no caddy image (no registry here) and none can be pulled, Caddy runs from
-Debian's caddy binary of this machine, mounted into the project's nginx base image: every
-other part of the overlay (network, pinned address, ports, volumes, run.sh, Caddyfile) is
-the shipped one. The test prints which Caddy ran.
+When the engine has no caddy image and none can be pulled (no registry here), Caddy runs as
+Debian's caddy binary of the pinned major.minor (from the suite of the project's nginx base
+image, else this machine's), mounted into that base image; every other part of the overlay
+(network, pinned address, ports, volumes, run.sh, Caddyfile) is the shipped one. No image is
+built for it. The test prints which Caddy ran.
 """
 
 import random
@@ -19,6 +20,7 @@ import shutil
 import ssl
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 
@@ -26,7 +28,7 @@ from stack.env import ROOT
 from stack.native import free_port
 from support.acme import CERT_TIMEOUT, DOMAIN, EMAIL, handshake, pebble, public_address
 from support.docker.compose import ComposeStack, project_name
-from support.docker.images import base_images
+from support.docker.images import base_images, cache_dir
 from support.fronts import make_certificate
 from support.rawhttp import request
 
@@ -45,26 +47,53 @@ def _image_available(name):
     return subprocess.run(["docker", "pull", "--quiet", name], capture_output=True, timeout=120).returncode == 0
 
 
-def _override(folder, address, subnet, gateway, caddy_ip, nginx_ip, official):
+def stand_in_caddy():
+    """(image, caddy binary, its version) to run in place of the official image: the project's
+    nginx base image, with Debian's caddy of the pinned major.minor from that image's own suite
+    (downloaded once, cached beside the look-alikes), else this machine's caddy."""
+    image = next(name for name in base_images() if name.startswith("nginx:"))
+    wanted = ".".join(caddy_image().split(":", 1)[1].split(".")[:2])
+    cache = cache_dir()
+    binary = cache / f"caddy-{wanted}"
+    if not binary.exists():
+        fetched = subprocess.run(
+            ["docker", "run", "--rm", "--entrypoint", "sh", "-v", f"{cache}:/out", image, "-c",
+             "set -e; apt-get -o Acquire::Check-Valid-Until=false update -qq; cd /tmp; "
+             "apt-get download -qq caddy; dpkg -x caddy_*.deb x; cp x/usr/bin/caddy /out/caddy.part"],
+            capture_output=True, text=True, timeout=600)
+        part = cache / "caddy.part"
+        if fetched.returncode == 0 and wanted in _version(image, part):
+            part.rename(binary)
+        else:
+            part.unlink(missing_ok=True)
+    if not binary.exists():
+        binary = Path(shutil.which("caddy"))
+    return image, binary, _version(image, binary)
+
+
+def _version(image, binary):
+    shown = subprocess.run(["docker", "run", "--rm", "--entrypoint", "/caddy", "-v", f"{binary}:/caddy:ro", image,
+                            "version"], capture_output=True, text=True, timeout=60)
+    return shown.stdout.split()[0] if shown.returncode == 0 and shown.stdout else "unknown"
+
+
+def _override(folder, address, subnet, gateway, caddy_ip, nginx_ip, stand_in):
     """The test's compose file on top of the overlay: loopback ports, this run's edge range,
     Pebble's listener certificate trusted, and (without the image) the stand-in Caddy."""
-    stand_in = "" if official else f"""
-    image: {next(name for name in base_images() if name.startswith("nginx:"))}
-    environment:
+    image = "" if not stand_in else f"""
+    image: {stand_in[0]}"""
+    extra_env = "" if not stand_in else """
       # What the official image sets: Caddy's data and config in the overlay's volumes.
       XDG_DATA_HOME: /data
-      XDG_CONFIG_HOME: /config
-      SSL_CERT_FILE: /pebble/listener.pem
-    volumes:
-      - {shutil.which("caddy")}:/usr/local/bin/caddy:ro
-      - {folder}/pebble/cert.pem:/pebble/listener.pem:ro"""
-    trust = "" if not official else f"""
-    environment:
-      SSL_CERT_FILE: /pebble/listener.pem
-    volumes:
-      - {folder}/pebble/cert.pem:/pebble/listener.pem:ro"""
+      XDG_CONFIG_HOME: /config"""
+    extra_volume = "" if not stand_in else f"""
+      - {stand_in[1]}:/usr/local/bin/caddy:ro"""
     return f"""services:
-  caddy:{stand_in}{trust}
+  caddy:{image}
+    environment:
+      SSL_CERT_FILE: /pebble/listener.pem{extra_env}
+    volumes:
+      - {folder}/pebble/cert.pem:/pebble/listener.pem:ro{extra_volume}
     ports: !override
       - "{address}:80:80"
       - "{address}:443:443"
@@ -93,9 +122,9 @@ def https_compose(docker_engine, tmp_path_factory):
     subnet, gateway = f"10.77.{octet}.0/29", f"10.77.{octet}.1"
     caddy_ip, nginx_ip = f"10.77.{octet}.2", f"10.77.{octet}.3"
     address = public_address()
-    official = _image_available(caddy_image())
+    stand_in = None if _image_available(caddy_image()) else stand_in_caddy()
     override = folder / "https-test.yml"
-    override.write_text(_override(folder, address, subnet, gateway, caddy_ip, nginx_ip, official))
+    override.write_text(_override(folder, address, subnet, gateway, caddy_ip, nginx_ip, stand_in))
     (folder / "pebble").mkdir()
     make_certificate(folder / "pebble", addresses=["127.0.0.1", gateway])  # mounted into Caddy
     pebble_port = free_port()
@@ -108,13 +137,13 @@ def https_compose(docker_engine, tmp_path_factory):
         subprocess.run([*stack.compose_command, "create", "--build"], cwd=ROOT, check=True,
                        capture_output=True, timeout=900)
         with pebble(folder / "pebble", listen=gateway, port=pebble_port) as ca:
-            yield stack, ca, address, official
+            yield stack, ca, address, stand_in
     finally:
         stack.down()
 
 
 def test_https_overlay_gets_a_certificate_and_serves_https(https_compose):
-    stack, ca, address, official = https_compose
+    stack, ca, address, stand_in = https_compose
     stack.up(wait_timeout=600)
     started = time.monotonic()  # every container runs: Caddy asks Pebble from here on
     context = ssl.create_default_context(cafile=str(ca.root))
@@ -126,7 +155,8 @@ def test_https_overlay_gets_a_certificate_and_serves_https(https_compose):
         except OSError:
             assert time.monotonic() - started < CERT_TIMEOUT, "no certificate from Pebble in time"
             time.sleep(0.2)
-    print(f"\ndocker https: Caddy {'image ' + caddy_image() if official else 'from Debian (caddy binary mounted)'}; "
+    ran = f"image {caddy_image()}" if not stand_in else f"Debian's caddy {stand_in[2]} in {stand_in[0]}"
+    print(f"\ndocker https: Caddy: {ran}; "
           f"`compose up --build --wait` {stack.seconds_to_healthy:.1f} s, then a certificate from Pebble "
           f"served {time.monotonic() - started:.2f} s later")
 
