@@ -15,6 +15,7 @@ image, else this machine's), mounted into that base image; every other part of t
 built for it. The test prints which Caddy ran.
 """
 
+import ipaddress
 import random
 import shutil
 import ssl
@@ -23,6 +24,7 @@ import time
 from pathlib import Path
 
 import pytest
+from python_on_whales import docker
 
 from stack.env import ROOT
 from stack.native import free_port
@@ -77,6 +79,15 @@ def _version(image, binary):
     return shown.stdout.split()[0] if shown.returncode == 0 and shown.stdout else "unknown"
 
 
+def _free_octet():
+    """N for an edge range 10.77.N.0/29 that no network on the engine overlaps."""
+    used = [ipaddress.ip_network(config["Subnet"]) for network in docker.network.list()
+            for config in (network.ipam.config or []) if config.get("Subnet")]
+    free = [n for n in range(256) if not any(ipaddress.ip_network(f"10.77.{n}.0/29").overlaps(u) for u in used)]
+    assert free, "every 10.77.N.0/29 is taken on this engine"
+    return random.choice(free)
+
+
 def _override(folder, address, subnet, gateway, caddy_ip, nginx_ip, stand_in):
     """The test's compose file on top of the overlay: loopback ports, this run's edge range,
     Pebble's listener certificate trusted, and (without the image) the stand-in Caddy."""
@@ -118,7 +129,7 @@ networks:
 def https_compose(docker_engine, tmp_path_factory):
     """The compose stack behind Caddy (created, not started) and this run's Pebble."""
     folder = tmp_path_factory.mktemp("docker-https")
-    octet = random.randint(0, 255)
+    octet = _free_octet()
     subnet, gateway = f"10.77.{octet}.0/29", f"10.77.{octet}.1"
     caddy_ip, nginx_ip = f"10.77.{octet}.2", f"10.77.{octet}.3"
     address = public_address()
