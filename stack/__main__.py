@@ -2,36 +2,23 @@
 
 import argparse
 import os
-import shutil
 import signal
-import subprocess
 import sys
 import time
 
+from . import docker as docker_mode
 from . import env as stack_env
 from . import tools
 from .dev import DevStack
-from .env import ROOT
 from .errors import StackError
 from .native import RUN_ROOT, NativeStack
-
-# `make dev` in Docker: the production compose file with the dev override on top (`make down`
-# uses both, so it also removes the dev server's container).
-COMPOSE_FILES = ["-f", "docker-compose.yml", "-f", "docker-compose.dev.yml"]
 
 
 def _pid_file(name):
     return RUN_ROOT / name / "runner.pid"
 
 
-def docker_answers():
-    """True when a Docker engine answers (not just a docker client on PATH)."""
-    if shutil.which("docker") is None:
-        return False
-    try:
-        return subprocess.run(["docker", "info"], capture_output=True, timeout=10).returncode == 0
-    except (OSError, subprocess.TimeoutExpired):
-        return False
+docker_answers = docker_mode.engine_answers
 
 
 def choose_mode(settings):
@@ -71,25 +58,23 @@ def up_native(settings, name, stack):
     print("stack: stopped; nothing left running.")
 
 
-def _run(args, compose_args, native_stack, what):
+def _run(args, native_stack, what):
     """Docker when an engine answers (or STACK=docker), else the native stack in the foreground."""
     settings = stack_env.load()
     stack_env.http_port(settings)
     if choose_mode(settings) == "docker":
-        command = ["docker", "compose", *compose_args, "up", "--build"]
-        print(f"stack: a Docker engine answers: {' '.join(command)}", flush=True)
-        os.chdir(ROOT)
-        os.execvp("docker", command)
-    print(f"stack: no Docker engine answers (or STACK=native): running {what} natively", flush=True)
+        docker_mode.up(settings, dev=native_stack is DevStack)
+    why = "STACK=native" if settings.get("STACK", "").strip().lower() == "native" else "no Docker engine answers"
+    print(f"stack: {why}: running {what} natively", flush=True)
     up_native(settings, args.name, native_stack(settings, name=args.name))
 
 
 def cmd_up(args):
-    _run(args, [], NativeStack, "the stack")
+    _run(args, NativeStack, "the stack")
 
 
 def cmd_dev(args):
-    _run(args, COMPOSE_FILES, DevStack, "the stack in dev mode")
+    _run(args, DevStack, "the stack in dev mode")
 
 
 def cmd_down(args):
@@ -99,7 +84,7 @@ def cmd_down(args):
     for name in [args.name] if args.name else ["native", "dev"]:
         stopped = _stop_runner(name) or stopped
     if choose_mode(settings) == "docker":
-        subprocess.run(["docker", "compose", *COMPOSE_FILES, "down"], cwd=ROOT, check=False)
+        docker_mode.down(settings)
     elif not stopped:
         print("stack: nothing to stop.")
 

@@ -65,3 +65,26 @@ def browser():
 def stack(start_stack):
     """The default stack (no trusted proxies), shared by the tests that only read from it."""
     return start_stack()
+
+
+@pytest.fixture(scope="session")
+def docker_engine():
+    """A Docker engine with Compose v2 and every base image (started, installed or built as
+    look-alikes when missing; see support/docker). Skips, naming the reason, when Docker cannot
+    run here; stops at the end only a dockerd that it started itself."""
+    from support.docker import DockerUnavailable, ensure_base_images, ensure_compose, ensure_engine
+
+    try:
+        engine = ensure_engine()
+    except DockerUnavailable as exc:
+        pytest.skip(f"DOCKER TESTS NOT RUN: {exc}")
+    try:
+        engine.compose_version = ensure_compose()
+        engine.base_images = ensure_base_images()
+    except DockerUnavailable as exc:
+        engine.stop()
+        pytest.skip(f"DOCKER TESTS NOT RUN: {exc}")
+    print(f"\ndocker: engine {engine.server_version}, compose {engine.compose_version}, "
+          f"base images {engine.base_images}", flush=True)
+    yield engine
+    engine.stop()

@@ -1,0 +1,74 @@
+"""Both containers of the running stack: healthy, unprivileged and locked down, as
+docker-compose.yml asks (the URL map passing on the same stack shows that it still works)."""
+
+import re
+from pathlib import Path
+
+import pytest
+from python_on_whales import DockerException
+
+SERVICES = ["api", "nginx"]
+
+
+def process_status(pid):
+    """Fields of /proc/PID/status on the host (the containers share its kernel)."""
+    text = Path(f"/proc/{pid}/status").read_text()
+    return dict(re.findall(r"^(\w+):\s*(.*)$", text, re.M))
+
+
+def container_pids(container):
+    """The container's main process and every process below it, seen from the host."""
+    pids, todo = [], [container.state.pid]
+    while todo:
+        pid = todo.pop()
+        pids.append(pid)
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            todo.extend(int(child) for child in (task / "children").read_text().split())
+    return pids
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_service_is_healthy(docker_stack, service):
+    container = docker_stack.container(service)
+    assert container.state.health.status == "healthy", container.state.health.log[-1:]
+    assert container.restart_count == 0
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_process_runs_as_a_non_root_user(docker_stack, service):
+    container = docker_stack.container(service)
+    pids = container_pids(container)
+    assert len(pids) >= 2, "expected a master and its workers"
+    for pid in pids:
+        real, effective, saved, _fs = process_status(pid)["Uid"].split()
+        assert "0" not in (real, effective, saved), (pid, process_status(pid)["Name"])
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_root_file_system_is_read_only(docker_stack, service):
+    container = docker_stack.container(service)
+    assert container.host_config.readonly_rootfs is True
+    with pytest.raises(DockerException) as refused:
+        docker_stack.client.execute(container, ["sh", "-c", "echo x > /usr/local/probe"])
+    assert "Read-only file system" in str(refused.value.stderr)
+    # What the service writes goes to its tmpfs mounts.
+    docker_stack.client.execute(container, ["sh", "-c", "echo x > /tmp/probe && rm /tmp/probe"])
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_no_capabilities_and_no_new_privileges(docker_stack, service):
+    container = docker_stack.container(service)
+    assert container.host_config.cap_drop == ["ALL"]
+    assert not container.host_config.cap_add
+    assert "no-new-privileges:true" in container.host_config.security_opt
+    for pid in container_pids(container):
+        status = process_status(pid)
+        assert int(status["CapEff"], 16) == 0 and int(status["CapPrm"], 16) == 0, (pid, status["Name"])
+        assert status["NoNewPrivs"] == "1", (pid, status["Name"])
+
+
+def test_only_nginx_is_published_and_only_on_loopback(docker_stack):
+    published = docker_stack.container("nginx").network_settings.ports["80/tcp"]
+    assert {(p["HostIp"], p["HostPort"]) for p in published} == {
+        ("127.0.0.1", str(docker_stack.port)), ("::1", str(docker_stack.port))}
+    assert not any(docker_stack.container("api").network_settings.ports.values())
