@@ -3,14 +3,17 @@ here, so every object is validated against the API schemas of a current Kubernet
 the manifests are held to the compose file's contract, and the probes are sent, as the kubelet
 would send them, to the real native stack started with the manifests' settings."""
 
+import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import kubernetes_validate
 import pytest
 import yaml
+from python_on_whales import docker
 
 from stack.env import ROOT
 from stack.native import free_port
@@ -333,3 +336,68 @@ def test_ingress_nginx_headers_give_https_urls_of_the_public_host(production, st
     whoami = request(stack.port, "/api/whoami", host=host, headers=headers).json()
     assert whoami["remote_addr"] == "203.0.113.9"
     assert whoami["result_url"] == f"https://{host}/api/result"
+
+
+# ---- The pods' containers, run on Docker ----------------------------------------------------------
+
+def docker_options(rendered, name, image_tag):
+    """`docker run` options that reproduce a pod's container: its image (built here), user,
+    read-only root, dropped capabilities, no privilege escalation, its emptyDir volumes and its
+    environment (the ConfigMap, then the container's own). An emptyDir is a fresh folder with
+    mode 0777; Docker's tmpfs takes the image folder's mode whatever `mode=` says, so here it
+    belongs to the pod's user instead: writable by that user either way."""
+    spec = rendered.get("Deployment", name)["spec"]["template"]["spec"]
+    container = rendered.container(name)
+    pod, own = spec["securityContext"], container["securityContext"]
+    assert own["allowPrivilegeEscalation"] is False and own["capabilities"]["drop"] == ["ALL"]
+    repository = COMPOSE[SERVICE_OF[name]]["image"].split(":")[0]
+    env = dict(rendered.settings)
+    env.update({e["name"]: e.get("value", "default") for e in container.get("env", [])})
+    return dict(
+        image=f"{repository}:{image_tag}", user=f"{pod['runAsUser']}:{pod['runAsGroup']}",
+        read_only=own["readOnlyRootFilesystem"], cap_drop=["ALL"],
+        security_options=["no-new-privileges"], envs=env, detach=True, remove=True,
+        tmpfs=[f"{m['mountPath']}:uid={pod['runAsUser']},gid={pod['runAsGroup']}" for m in container["volumeMounts"]],
+    )
+
+
+@pytest.mark.docker
+@pytest.mark.timeout(900)
+def test_pod_containers_run_under_their_security_context(production, images):
+    """The production pods' containers under their own securityContext on Docker, each probe
+    sent as the kubelet would; only the cluster's DNS is swapped for Docker's."""
+    network = docker.network.create(f"vfn-k8s-{os.getpid()}")
+    started = []
+    try:
+        api = docker_options(production, "api", images)
+        api_port = free_port()
+        started.append(docker.run(**api, networks=[network], network_aliases=["api"],
+                                  publish=[(f"127.0.0.1:{api_port}", 8000)]))
+        web = docker_options(production, "web", images)
+        web["envs"].update(RESOLVER="127.0.0.11", API_UPSTREAM="api:8000")
+        web_port = free_port()
+        (container_port,) = [p["containerPort"] for p in production.container("web")["ports"]]
+        started.append(docker.run(**web, networks=[network], publish=[(f"127.0.0.1:{web_port}", container_port)]))
+
+        def ready(name, port):
+            try:
+                return probe_request(production.container(name)["readinessProbe"], port).status == 200
+            except OSError:
+                return False
+
+        deadline = time.monotonic() + 120
+        while not (ready("api", api_port) and ready("web", web_port)):
+            assert time.monotonic() < deadline, [c.logs()[-2000:] for c in started]
+            time.sleep(0.5)
+        for kind in ("readinessProbe", "livenessProbe"):
+            assert probe_request(production.container("api")[kind], api_port).status == 200
+            assert probe_request(production.container("web")[kind], web_port).status == 200
+        host = production.get("Ingress")["spec"]["rules"][0]["host"]
+        through = request(web_port, "/api/result", host=host)
+        assert through.status == 200, through.text
+        for container in started:
+            assert container.execute(["id", "-u"]).strip() != "0"
+    finally:
+        for container in started:
+            container.remove(force=True)
+        network.remove()

@@ -18,7 +18,6 @@ from python_on_whales import DockerException, docker
 
 from stack.env import ROOT
 from stack.native import free_port
-from support.docker.compose import ComposeStack, project_name
 from support.load import Load
 from support.rawhttp import request
 
@@ -77,19 +76,6 @@ def test_api_stops_after_nginx_has_forgotten_it():
 
 
 # ---- The stack, run ------------------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def images(docker_engine):
-    """The two images, built by compose under a tag of this test run's own; the tag."""
-    build = ComposeStack(project_name("-swarm"))
-    try:
-        build.client.compose.build(quiet=True)
-        yield build.settings["IMAGE_TAG"]
-    finally:
-        build.down()
-        for image in docker.image.list(filters=[("reference", f"vue-flask-nginx/api:{build.project}-*")]):
-            docker.image.remove(image.repo_tags, force=True)
-
 
 @pytest.fixture(scope="module")
 def swarm(docker_engine):
