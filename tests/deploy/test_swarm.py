@@ -152,7 +152,9 @@ def deployed(swarm, images):
         wait_until(lambda: not docker.container.list(all=True, filters=[("label", label)]), 90, "the stack's containers to go")
         wait_until(lambda: not docker.network.list(filters=[("label", label)]), 60, "the stack's network to go")
         # `docker stack rm` leaves the stack's volumes.
-        docker.volume.remove(docker.volume.list(filters=[("label", label)]))
+        volumes = docker.volume.list(filters=[("label", label)])
+        if volumes:
+            docker.volume.remove(volumes)
 
 
 def served_by(containers, marker):
