@@ -86,7 +86,7 @@ def labels_match(selector, labels):
 
 def test_every_object_is_valid_for_a_current_kubernetes(rendered):
     kinds = sorted(o["kind"] for o in rendered.objects)
-    assert kinds == ["ConfigMap", "Deployment", "Deployment", "Ingress",
+    assert kinds == ["ConfigMap", "Deployment", "Deployment", "Ingress", "NetworkPolicy", "NetworkPolicy",
                      "PodDisruptionBudget", "PodDisruptionBudget", "Service", "Service"]
     for obj in rendered.objects:
         # strict: a misspelt or misplaced field is an error, not something the API drops.
@@ -176,6 +176,21 @@ def test_service_and_budget_select_exactly_their_pods(rendered, name):
     assert deployment["spec"]["selector"]["matchLabels"] == budget["spec"]["selector"]["matchLabels"]
     ports = {p["name"] for p in rendered.container(name)["ports"]}
     assert {p["targetPort"] for p in service["spec"]["ports"]} <= ports
+
+
+def test_only_the_controller_reaches_nginx_and_only_nginx_reaches_the_api(rendered):
+    pods = {d["metadata"]["name"]: d["spec"]["template"]["metadata"]["labels"] for d in rendered.all("Deployment")}
+    sources = {}
+    for name in SERVICE_OF:
+        policy = rendered.get("NetworkPolicy", name)["spec"]
+        assert [d for d, labels in pods.items() if labels_match(policy["podSelector"]["matchLabels"], labels)] == [name]
+        assert policy["policyTypes"] == ["Ingress"]
+        (rule,) = policy["ingress"]
+        assert [p["port"] for p in rule["ports"]] == [p["name"] for p in rendered.container(name)["ports"]]
+        (sources[name],) = rule["from"]
+    assert sources["web"] == {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}}
+    (allowed,) = [d for d, labels in pods.items() if labels_match(sources["api"]["podSelector"]["matchLabels"], labels)]
+    assert allowed == "web" and set(sources["api"]) == {"podSelector"}
 
 
 def test_ingress_sends_everything_to_the_web_service(rendered):
