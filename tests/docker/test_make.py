@@ -70,9 +70,21 @@ def make(env, target):
                           text=True, timeout=300)
 
 
-def test_ctrl_c_stops_make_up_and_make_up_again_works_and_make_down_removes_it(make_env):
+@pytest.fixture
+def foreground():
+    """The `make up` processes a test starts; any still running at its end are stopped."""
+    started = []
+    yield started
+    for proc in started:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+
+
+def test_ctrl_c_stops_make_up_and_make_up_again_works_and_make_down_removes_it(make_env, foreground):
     port = public_port(make_env)
     first = start_make_up(make_env)
+    foreground.append(first)
     assert request(port, "/api/").header("Location") == f"http://localhost:{port}/api/result"
     assert request(port, "/").status == 200
 
@@ -84,6 +96,7 @@ def test_ctrl_c_stops_make_up_and_make_up_again_works_and_make_down_removes_it(m
     assert project_containers(make_env, "--all"), "compose stops on Ctrl-C; make down removes"
 
     second = start_make_up(make_env)
+    foreground.append(second)
     assert request(port, "/api/result").status == 200
     down = make(make_env, "down")
     assert down.returncode == 0, down.stdout + down.stderr
@@ -96,6 +109,7 @@ def test_ctrl_c_stops_make_up_and_make_up_again_works_and_make_down_removes_it(m
 
 
 def test_bad_setting_stops_make_up_before_anything_is_built(make_env):
+    subprocess.run(["docker", "compose", "down"], cwd=ROOT, env=make_env, capture_output=True)
     result = make({**make_env, "API_PREFIX": "api/"}, "up")
     assert result.returncode != 0
     assert "API_PREFIX='api/' is not a path prefix" in result.stdout + result.stderr
