@@ -1,7 +1,8 @@
 """The Kubernetes manifests (deploy/k8s), rendered with kustomize and checked: no cluster runs
 here, so every object is validated against the API schemas of a current Kubernetes release,
-the manifests are held to the compose file's contract, and the probes are sent, as the kubelet
-would send them, to the real native stack started with the manifests' settings."""
+the manifests are held to the compose file's contract, the probes are sent, as the kubelet
+would send them, to the real native stack started with the manifests' settings, and the
+production pods' containers run on Docker under their own security context."""
 
 import os
 import re
