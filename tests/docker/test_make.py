@@ -29,14 +29,16 @@ def port_is_free(port):
 def make_env(docker_stack):
     """The environment of `make`: Docker mode, this run's project and images, no settings."""
     env = {k: v for k, v in os.environ.items() if k not in SETTING_NAMES and not k.startswith("COMPOSE_")}
+    # Images of its own: a rebuild under the shared stack's tag would make compose recreate
+    # that stack's containers on its next `up`.
     env.update(STACK="docker", COMPOSE_PROJECT_NAME=project_name("-make"),
                COMPOSE_FILE=f"docker-compose.yml:{LOOPBACK.relative_to(ROOT)}",
-               IMAGE_TAG=docker_stack.settings["IMAGE_TAG"])
+               IMAGE_TAG=project_name("-make"))
     if not port_is_free(8000):
         env["HTTP_PORT"] = str(free_port())
     yield env
-    subprocess.run(["docker", "compose", "down", "--volumes", "--timeout", "5"], cwd=ROOT, env=env,
-                   capture_output=True)
+    subprocess.run(["docker", "compose", "down", "--volumes", "--rmi", "all", "--timeout", "5"], cwd=ROOT,
+                   env=env, capture_output=True)
 
 
 def public_port(env):
