@@ -10,7 +10,7 @@ TEST_TOOLS := nginx envsubst socat caddy haproxy chromium curl openssl pebble ce
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help up dev down https https-local doctor test test-unit bench clean
+.PHONY: help up dev down https https-local doctor test test-unit test-docker bench clean
 
 help: ## List the tasks
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -41,6 +41,10 @@ test: $(VENV)/.dev $(NPM_STAMP) ## Install what the tests need, then run every t
 test-unit: $(VENV)/.dev $(NPM_STAMP) ## Only the unit tests (Flask test client, Vitest)
 	cd frontend && npm run --silent test:unit
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+
+test-docker: $(VENV)/.dev $(NPM_STAMP) ## Only the Docker suite: the compose stack on a real engine (installed and started when missing)
+	@$(PY) -m stack tools chromium
+	$(PY) -m pytest tests/docker $(PYTEST_ARGS)
 
 bench: $(VENV)/.dev $(NPM_STAMP) ## Measure throughput, latency, page weight, cold start (a few minutes; not in test)
 	@$(PY) -m stack tools nginx envsubst wrk

@@ -4,6 +4,7 @@ copy of the checkout, with the build cache of the running stack's images."""
 
 import re
 import subprocess
+import time
 
 import pytest
 
@@ -26,10 +27,12 @@ def step(steps, pattern):
 def edited_build(docker_stack, tmp_path_factory):
     """Build output of both images from a copy with one edit in frontend/ and one in backend/."""
     copy = copy_checkout(tmp_path_factory.mktemp("layers"))
+    # Edits no earlier build has seen (BuildKit keeps its cache after the images are gone).
+    edit = f"edit {time.time_ns()}"
     view = copy / "frontend/src/views/HomeView.vue"
-    view.write_text(view.read_text().replace("Do the URLs come out right?", "Do the URLs come out right now?"))
+    view.write_text(view.read_text() + f"\n<!-- {edit} -->\n")
     routes = copy / "backend/app/api.py"
-    routes.write_text(routes.read_text() + "\n# an edit\n")
+    routes.write_text(routes.read_text() + f"\n# {edit}\n")
     stack = ComposeStack(project_name("-layers"), directory=copy)
     try:
         result = subprocess.run(["docker", "compose", "--progress", "plain", *stack.compose_command[2:], "build"],

@@ -29,14 +29,16 @@ def port_is_free(port):
 def make_env(docker_stack):
     """The environment of `make`: Docker mode, this run's project and images, no settings."""
     env = {k: v for k, v in os.environ.items() if k not in SETTING_NAMES and not k.startswith("COMPOSE_")}
+    # Images of its own: a rebuild under the shared stack's tag would make compose recreate
+    # that stack's containers on its next `up`.
     env.update(STACK="docker", COMPOSE_PROJECT_NAME=project_name("-make"),
                COMPOSE_FILE=f"docker-compose.yml:{LOOPBACK.relative_to(ROOT)}",
-               IMAGE_TAG=docker_stack.settings["IMAGE_TAG"])
+               IMAGE_TAG=project_name("-make"))
     if not port_is_free(8000):
         env["HTTP_PORT"] = str(free_port())
     yield env
-    subprocess.run(["docker", "compose", "down", "--volumes", "--timeout", "5"], cwd=ROOT, env=env,
-                   capture_output=True)
+    subprocess.run(["docker", "compose", "down", "--volumes", "--rmi", "all", "--timeout", "5"], cwd=ROOT,
+                   env=env, capture_output=True)
 
 
 def public_port(env):
@@ -70,9 +72,21 @@ def make(env, target):
                           text=True, timeout=300)
 
 
-def test_ctrl_c_stops_make_up_and_make_up_again_works_and_make_down_removes_it(make_env):
+@pytest.fixture
+def foreground():
+    """The `make up` processes a test starts; any still running at its end are stopped."""
+    started = []
+    yield started
+    for proc in started:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+
+
+def test_ctrl_c_stops_make_up_and_make_up_again_works_and_make_down_removes_it(make_env, foreground):
     port = public_port(make_env)
     first = start_make_up(make_env)
+    foreground.append(first)
     assert request(port, "/api/").header("Location") == f"http://localhost:{port}/api/result"
     assert request(port, "/").status == 200
 
@@ -84,6 +98,7 @@ def test_ctrl_c_stops_make_up_and_make_up_again_works_and_make_down_removes_it(m
     assert project_containers(make_env, "--all"), "compose stops on Ctrl-C; make down removes"
 
     second = start_make_up(make_env)
+    foreground.append(second)
     assert request(port, "/api/result").status == 200
     down = make(make_env, "down")
     assert down.returncode == 0, down.stdout + down.stderr
@@ -96,6 +111,7 @@ def test_ctrl_c_stops_make_up_and_make_up_again_works_and_make_down_removes_it(m
 
 
 def test_bad_setting_stops_make_up_before_anything_is_built(make_env):
+    subprocess.run(["docker", "compose", "down"], cwd=ROOT, env=make_env, capture_output=True)
     result = make({**make_env, "API_PREFIX": "api/"}, "up")
     assert result.returncode != 0
     assert "API_PREFIX='api/' is not a path prefix" in result.stdout + result.stderr

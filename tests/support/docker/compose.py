@@ -5,6 +5,7 @@ tag of its own, so several test runs share one engine without touching each othe
 import os
 import shutil
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -31,7 +32,8 @@ class ComposeStack:
         self.directory = Path(directory)
         self.port = int((settings or {}).get("HTTP_PORT") or free_port())
         self.settings = {"IMAGE_TAG": project, **(settings or {}), "HTTP_PORT": str(self.port)}
-        self.env_file = self.directory / f".env.{project}"
+        # Outside the checkout: compose reads it, git and the build context never see it.
+        self.env_file = Path(tempfile.gettempdir()) / f"compose-{project}.env"
         self.env_file.write_text("".join(f"{k}={v}\n" for k, v in self.settings.items()))
         self.files = [self.directory / f for f in files] + [LOOPBACK]
         if "docker-compose.dev.yml" in files:
