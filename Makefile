@@ -48,8 +48,8 @@ $(VENV)/bin/python:
 	  { echo "make: Python 3.10 or newer is needed as $(PYTHON) (set PYTHON=...)"; exit 1; }
 	$(PYTHON) -m venv $(VENV) || { echo "make: could not create $(VENV): install python3-venv (apt-get install python3-venv)"; exit 1; }
 
-$(VENV)/.runtime: $(VENV)/bin/python backend/requirements.txt
-	$(PY) -m pip install --quiet --disable-pip-version-check -r backend/requirements.txt
+$(VENV)/.runtime: $(VENV)/bin/python backend/requirements.txt stack/requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r backend/requirements.txt -r stack/requirements.txt
 	@touch $@
 
 $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt

@@ -9,6 +9,7 @@ import sys
 import time
 
 from . import env as stack_env
+from . import settings as stack_settings
 from . import tools
 from .dev import DevStack
 from .env import ROOT
@@ -37,7 +38,7 @@ def docker_answers():
 def choose_mode(settings):
     mode = settings.get("STACK", "").strip().lower()
     if mode not in ("", "docker", "native"):
-        raise StackError(f"STACK={mode!r}: use STACK=docker or STACK=native (or leave it unset to choose).")
+        raise StackError(f"STACK={mode!r} is not a mode: use docker or native, or leave it empty to choose.")
     if mode == "docker" and not docker_answers():
         raise StackError("STACK=docker, but no Docker engine answers ('docker info' fails): start Docker, or use STACK=native.")
     return mode or ("docker" if docker_answers() else "native")
@@ -72,9 +73,9 @@ def up_native(settings, name, stack):
 
 
 def _run(args, compose_args, native_stack, what):
-    """Docker when an engine answers (or STACK=docker), else the native stack in the foreground."""
-    settings = stack_env.load()
-    stack_env.http_port(settings)
+    """Docker when an engine answers (or STACK=docker), else the native stack in the foreground.
+    Every setting is checked first, in either mode, before anything is built or started."""
+    settings = stack_settings.validate(stack_env.load())
     if choose_mode(settings) == "docker":
         command = ["docker", "compose", *compose_args, "up", "--build"]
         print(f"stack: a Docker engine answers: {' '.join(command)}", flush=True)
@@ -160,6 +161,10 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         args.func(args)
+    except stack_settings.BadSettings as exc:
+        for problem in exc.problems:
+            print(f"stack: error: {problem}", file=sys.stderr)
+        return 1
     except StackError as exc:
         print(f"stack: error: {exc}", file=sys.stderr)
         return 1

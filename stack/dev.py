@@ -17,6 +17,7 @@ import urllib.request
 from pathlib import Path
 
 from . import frontend
+from .env import parse_port
 from .errors import StackError
 from .native import NativeStack, check_port_free
 
@@ -24,10 +25,7 @@ DEFAULT_VITE_PORT = 5173
 
 
 def vite_port(settings):
-    value = settings.get("VITE_PORT") or str(DEFAULT_VITE_PORT)
-    if not value.isdigit() or not 1 <= int(value) <= 65535:
-        raise StackError(f"VITE_PORT={value!r} is not a TCP port: use a number from 1 to 65535.")
-    return int(value)
+    return parse_port(settings.get("VITE_PORT") or str(DEFAULT_VITE_PORT), "VITE_PORT")
 
 
 class DevStack(NativeStack):
