@@ -11,8 +11,8 @@ import time
 from . import env as stack_env
 from . import settings as stack_settings
 from . import tools
-from .dev import DevStack
 from .env import ROOT
+from .dev import DevStack
 from .errors import StackError
 from .native import RUN_ROOT, NativeStack
 
@@ -55,17 +55,12 @@ def up_native(settings, name, stack):
     stack.start()
     pid_file = _pid_file(name)
     pid_file.write_text(str(os.getpid()))
-    print(f"\nstack: the app is at {stack.url}/ (API at {stack.url}{settings.get('API_PREFIX', '/api')}/). Ctrl-C stops it.\n", flush=True)
-    if isinstance(stack, DevStack):
-        print(f"stack: dev mode: Vite's HMR and gunicorn's reload through nginx at {stack.url}/; "
-              f"Vite's own port {stack.vite_url}/ works too (its proxy sends the API through nginx).\n", flush=True)
+    print(f"stack: running ({stack.mode}); supervisord restarts a service that crashes. Ctrl-C stops it.", flush=True)
     try:
         while not stop:
-            dead = stack.dead_child()
-            if dead:
-                raise StackError(f"{dead} exited unexpectedly; stopping the stack.")
+            stack.watch()
             time.sleep(0.2)
-        print("\nstack: stopping ...", flush=True)
+        print("stack: stopping ...", flush=True)
     finally:
         stack.stop()
         pid_file.unlink(missing_ok=True)
@@ -81,7 +76,7 @@ def _run(args, compose_args, native_stack, what):
         print(f"stack: a Docker engine answers: {' '.join(command)}", flush=True)
         os.chdir(ROOT)
         os.execvp("docker", command)
-    print(f"stack: no Docker engine answers (or STACK=native): running {what} natively", flush=True)
+    print(f"stack: no Docker engine answers (or STACK=native): starting {what} natively", flush=True)
     up_native(settings, args.name, native_stack(settings, name=args.name))
 
 
