@@ -6,11 +6,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 NPM_STAMP := frontend/node_modules/.package-lock.json
 # Programs the tests drive for real; installed from Debian when missing and run as root.
-TEST_TOOLS := nginx envsubst socat caddy haproxy chromium curl openssl
+TEST_TOOLS := nginx envsubst socat caddy haproxy chromium curl openssl systemd-analyze
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help up dev down doctor test test-unit bench clean
+.PHONY: help up dev down doctor systemd test test-unit bench clean
 
 help: ## List the tasks
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -23,6 +23,9 @@ dev: $(VENV)/.runtime ## Run it with hot reload (Vite HMR, gunicorn --reload) be
 
 down: $(VENV)/.runtime ## Stop a running stack
 	@$(PY) -m stack down
+
+systemd: $(VENV)/.runtime ## Write systemd units for the native stack: make systemd [SYSTEMD_ARGS="--user app --out DIR"]
+	@$(PY) -m stack systemd $(SYSTEMD_ARGS)
 
 doctor: $(VENV)/.runtime ## Probe a running deployment: make doctor [URL=https://example.com/]
 	@$(PY) -m stack doctor $(URL)

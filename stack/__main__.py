@@ -127,6 +127,16 @@ def cmd_doctor(args):
     sys.exit(doctor.run(url, prefix=prefix, connect=args.connect, cafile=args.cafile, insecure=args.insecure))
 
 
+def cmd_systemd(args):
+    from . import systemd
+
+    settings = stack_settings.validate(stack_env.load())
+    files = systemd.render(settings, args.out, args.user, name=args.name)
+    print(f"stack: wrote {', '.join(f.name for f in files)} to {files[0].parent}")
+    print(f"stack: install them with: sudo cp {files[0].parent}/{args.name}*.service {files[0].parent}/{args.name}.target "
+          f"/etc/systemd/system/ && sudo systemctl daemon-reload && sudo systemctl enable --now {args.name}.target")
+
+
 def cmd_tools(args):
     tools.require(*args.programs)
 
@@ -150,6 +160,11 @@ def main(argv=None):
     p.add_argument("--cafile", help="CA certificate to verify https with")
     p.add_argument("--insecure", action="store_true", help="do not verify the https certificate")
     p.set_defaults(func=cmd_doctor)
+    p = sub.add_parser("systemd", help="write systemd units that run the native stack as services")
+    p.add_argument("--out", default=str(ROOT / ".run" / "systemd"), help="folder for the units (default: .run/systemd)")
+    p.add_argument("--user", default="www-data", help="the user the services run as (default: www-data)")
+    p.add_argument("--name", default="app", help="prefix of the unit names (default: app)")
+    p.set_defaults(func=cmd_systemd)
     p = sub.add_parser("tools", help="install missing programs (as root, from Debian)")
     p.add_argument("programs", nargs="+")
     p.set_defaults(func=cmd_tools)

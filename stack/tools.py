@@ -17,6 +17,7 @@ PACKAGES = {
     "wrk": "wrk",
     "curl": "curl",
     "openssl": "openssl",
+    "systemd-analyze": "systemd",
 }
 
 _apt_updated = False
