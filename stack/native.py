@@ -185,8 +185,10 @@ class NativeStack:
         extra = f" [{', '.join(changed)}]" if changed else ""
         if name == "gunicorn":
             server = stack_settings._app_settings().load_server(self.settings)
-            return (f"gunicorn ready on {self.api_bind}: {server.workers} workers x {server.threads} threads "
-                    f"({server.worker_class}){extra}; log {logs.shown(self.log_path('gunicorn'))}")
+            workers = f"{server.workers} worker{'s' * (server.workers != 1)}"
+            threads = f"{server.threads} thread{'s' * (server.threads != 1)}"
+            return (f"gunicorn ready on {self.api_bind}: {workers} x {threads} ({server.worker_class}){extra}; "
+                    f"log {logs.shown(self.log_path('gunicorn'))}")
         if name == "nginx":
             prefix = self.settings.get("API_PREFIX") or "/api"
             return (f"nginx ready at {self.url}/ ({self.mode}; API at {self.url}{prefix}/){extra}; "

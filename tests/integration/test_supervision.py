@@ -181,3 +181,25 @@ def test_gunicorn_failing_at_start_gives_a_clear_error(up, tmp_path, gunicorn_ar
                      rf"\.run/{re.escape(run.name)}/gunicorn\.log:$", out, re.M), out
     assert 'File "' + str(RUN_ROOT.parent / "stack") not in out  # no traceback of the runner
     assert "nginx ready" not in out
+
+
+@pytest.mark.parametrize("access_log", ["", "1"], ids=["quiet", "access-log"])
+def test_output_is_one_line_per_service_and_requests_only_when_asked(up, access_log):
+    run = up(ACCESS_LOG=access_log, WEB_CONCURRENCY=2, GUNICORN_TIMEOUT=61)
+    marker = f"/api/request-marker-{os.getpid()}"
+    assert request(run.port, marker).status == 404
+    assert request(run.port, "/about").status == 200
+    time.sleep(1)  # the runner echoes the logs every 0.2 s
+    out = run.output()
+    ready = [line for line in out.splitlines() if " ready " in line]
+    assert [line.split()[1] for line in ready] == ["gunicorn", "nginx"], out
+    assert "[WEB_CONCURRENCY=2, GUNICORN_TIMEOUT=61]" in ready[0]
+    assert f"log .run/{run.name}/gunicorn.log" in ready[0]
+    assert f"at http://localhost:{run.port}/" in ready[1] and f".run/{run.name}/access.log" in ready[1]
+    shown = [line for line in out.splitlines() if marker in line]
+    if access_log:
+        assert len(shown) == 1 and shown[0].startswith("request: ") and " 404 " in shown[0], out
+    else:
+        assert shown == [], out
+    # The files have every request either way.
+    assert marker in (RUN_ROOT / run.name / "access.log").read_text()
