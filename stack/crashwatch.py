@@ -22,6 +22,8 @@ from pathlib import Path
 
 from supervisor import childutils
 
+from stack.supervision import last_exit
+
 
 def _pairs(text):
     return dict(item.split("=", 1) for item in text.split())
@@ -49,9 +51,7 @@ class Watch:
             return ""
 
     def cause(self, name):
-        """How the program ended, as supervisord logged it ("terminated by SIGKILL", "exit status 1")."""
-        found = re.findall(rf"exited: {re.escape(name)} \(([^;)]*)", self._log())
-        return found[-1] if found else "cause unknown"
+        return last_exit(self.run_dir, name) or "cause unknown"
 
     def clean_up_after(self, name):
         """Signal the process group of every dead master of `name`: a group outlives its leader

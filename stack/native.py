@@ -266,8 +266,8 @@ class NativeStack:
                 raise StackError(f"supervisord exited while {name} started. {self._tail('supervisord')}")
             info = self.supervisor.info(name)
             if info["statename"] in DOWN:
-                # A spawn error ("can't find command") has no exit status; an exit does.
-                how = f"exit {info['exitstatus']}" if info["exitstatus"] else info["spawnerr"] or "exit 0"
+                # supervisord's log has the exit status; a spawn error ("can't find command") has none.
+                how = supervision.last_exit(self.run_dir, name) or info["spawnerr"] or info["description"]
                 raise StackError(f"{name} exited during start-up ({how}). {self._tail(name)}")
             # Ready, and up long enough for supervisord to count it as started (startsecs).
             if info["statename"] == "RUNNING" and ready():

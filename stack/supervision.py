@@ -12,6 +12,7 @@ everything after too many crashes. The runner talks to supervisord over its XML-
 import http.client
 import importlib.util
 import os
+import re
 import shlex
 import signal
 import subprocess
@@ -142,6 +143,10 @@ class Supervisor:
     def start(self, config, env, preexec_fn=None):
         self.sock.unlink(missing_ok=True)
         (self.run_dir / "stopped-because.txt").unlink(missing_ok=True)
+        # A log of this run only: crash causes and pids are read from it (the last run's is kept).
+        log = self.run_dir / "supervisord.log"
+        if log.exists():
+            log.replace(self.run_dir / "supervisord.log.1")
         # What supervisord says before its log is open (a bad config) lands here.
         self._out = open(self.run_dir / "supervisord.out", "wb")
         self.proc = subprocess.Popen(
@@ -209,6 +214,17 @@ class Supervisor:
         self._out.close()
         self.proc = None
         self._rpc = None
+
+
+def last_exit(run_dir, name):
+    """How `name` last ended, as supervisord logged it ("exit status 1", "terminated by SIGKILL");
+    its XML-RPC info has no status for a program that exited within startsecs."""
+    try:
+        text = (run_dir / "supervisord.log").read_text(errors="replace")
+    except OSError:
+        return None
+    found = re.findall(rf"exited: {re.escape(name)} \(([^;)]*)", text)
+    return found[-1] if found else None
 
 
 def session_members(sid):

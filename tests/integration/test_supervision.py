@@ -177,7 +177,7 @@ def test_gunicorn_failing_at_start_gives_a_clear_error(up, tmp_path, gunicorn_ar
     run = up(extra_env={"GUNICORN_CMD_ARGS": gunicorn_args.format(broken=broken)}, wait=False)
     assert run.wait(120) == 1
     out = run.output()
-    assert re.search(rf"^stack: error: gunicorn exited during start-up \(exit {status}\)\. Last lines of "
+    assert re.search(rf"^stack: error: gunicorn exited during start-up \(exit status {status}\)\. Last lines of "
                      rf"\.run/{re.escape(run.name)}/gunicorn\.log:$", out, re.M), out
     assert 'File "' + str(RUN_ROOT.parent / "stack") not in out  # no traceback of the runner
     assert "nginx ready" not in out
