@@ -205,3 +205,16 @@ def test_output_is_one_line_per_service_and_requests_only_when_asked(up, access_
         assert shown == [], out
     # The files have every request either way.
     assert marker in (RUN_ROOT / run.name / "access.log").read_text()
+
+
+def test_runner_killed_with_sigkill_leaves_nothing_running(up):
+    """supervisord gets SIGTERM when the runner dies (PR_SET_PDEATHSIG) and stops every program."""
+    run = up()
+    run.note_processes()
+    assert len(run.seen) >= 5, "expected supervisord, its listener, gunicorn with workers, nginx with workers"
+    os.kill(run.proc.pid, signal.SIGKILL)
+    run.wait(10)
+    deadline = time.monotonic() + 60
+    while left := [pid for pid in run.seen if alive(pid)]:
+        assert time.monotonic() < deadline, f"still running 60 s after the runner was killed: {left}"
+        time.sleep(0.2)
