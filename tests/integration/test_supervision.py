@@ -6,6 +6,7 @@ Each test prints what it measured (time until the API answered again) with -s.
 
 import os
 import re
+import shutil
 import signal
 import time
 
@@ -36,6 +37,7 @@ def up(built_frontend, tmp_path, request):
         left = [pid for pid in run.seen if alive(pid)]
         assert left == [], f"left running after `stack up` ended: {left}\n{run.output()}"
         assert processes_using(str(RUN_ROOT / run.name)) == []
+        shutil.rmtree(RUN_ROOT / run.name, ignore_errors=True)
 
 
 def pgid(pid):
