@@ -6,11 +6,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 NPM_STAMP := frontend/node_modules/.package-lock.json
 # Programs the tests drive for real; installed from Debian when missing and run as root.
-TEST_TOOLS := nginx envsubst socat caddy haproxy chromium curl openssl pebble certutil
+TEST_TOOLS := nginx envsubst socat caddy haproxy chromium curl openssl pebble certutil systemd-analyze
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help up dev down https https-local doctor test test-unit test-docker bench clean
+.PHONY: help up dev down https https-local doctor systemd test test-unit test-docker bench clean
 
 help: ## List the tasks
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -29,6 +29,9 @@ https-local: $(VENV)/.runtime ## The same at https://localhost:8443/ with Caddy'
 
 down: $(VENV)/.runtime ## Stop a running stack
 	@$(PY) -m stack down
+
+systemd: $(VENV)/.runtime ## Write systemd units for the native stack: make systemd [SYSTEMD_ARGS="--user app --out DIR"]
+	@$(PY) -m stack systemd $(SYSTEMD_ARGS)
 
 doctor: $(VENV)/.runtime ## Probe a running deployment: make doctor [URL=https://example.com/]
 	@$(PY) -m stack doctor $(URL)
@@ -58,8 +61,8 @@ $(VENV)/bin/python:
 	  { echo "make: Python 3.10 or newer is needed as $(PYTHON) (set PYTHON=...)"; exit 1; }
 	$(PYTHON) -m venv $(VENV) || { echo "make: could not create $(VENV): install python3-venv (apt-get install python3-venv)"; exit 1; }
 
-$(VENV)/.runtime: $(VENV)/bin/python backend/requirements.txt
-	$(PY) -m pip install --quiet --disable-pip-version-check -r backend/requirements.txt
+$(VENV)/.runtime: $(VENV)/bin/python backend/requirements.txt stack/requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r backend/requirements.txt -r stack/requirements.txt
 	@touch $@
 
 $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt

@@ -4,7 +4,6 @@ The same file serves the Docker image and the native run (`make up` without Dock
 """
 
 import importlib.util
-import multiprocessing
 import os
 import sys
 
@@ -29,26 +28,11 @@ def _env(name, default):
     return os.environ.get(name) or default
 
 
-def _number(name, default, minimum=1):
-    value = _env(name, str(default))
-    if not value.isdigit() or int(value) < minimum:
-        raise settings.SettingsError(f"{name}={value!r} must be a whole number of at least {minimum}.")
-    return int(value)
-
-
-# Fail at start-up, with the variable named, rather than serve wrong URLs.
+# Fail at start-up, with the variable named, rather than serve wrong URLs. The runner checks the
+# same rules (stack/settings.py) before it builds or starts anything.
 try:
     _settings = settings.load()
-    _workers = _number("WEB_CONCURRENCY", multiprocessing.cpu_count() + 1)
-    _threads = _number("GUNICORN_THREADS", 2)
-    _timeout = _number("GUNICORN_TIMEOUT", 60)
-    _keepalive = _number("GUNICORN_KEEPALIVE", 75)
-    _api_timeout = _number("API_TIMEOUT", 30)
-    if _timeout <= _api_timeout:
-        raise settings.SettingsError(
-            f"GUNICORN_TIMEOUT={_timeout} must be above API_TIMEOUT={_api_timeout}: nginx has to "
-            "give up on a slow request (JSON 504) before gunicorn kills the worker."
-        )
+    _server = settings.load_server()
 except settings.SettingsError as exc:
     sys.exit(f"gunicorn: {exc}")
 
@@ -74,18 +58,18 @@ forwarder_headers = ""
 # --- Workers ---------------------------------------------------------------------------------
 # gthread keeps nginx's upstream connections alive between requests (sync workers close each
 # one); nginx buffers bodies in front, so slow clients never hold a worker.
-worker_class = _env("GUNICORN_WORKER_CLASS", "gthread")
+worker_class = _server.worker_class
 # Cores + 1 (WEB_CONCURRENCY): nginx shares the cores; 2 x cores + 1 measured 5-20% slower.
-workers = _workers
+workers = _server.workers
 # 2 threads: a worker serves another request while one waits on I/O; 1 measured no faster here.
-threads = _threads
+threads = _server.threads
 # Above nginx's proxy_read_timeout (API_TIMEOUT), so nginx answers a slow request with a JSON
 # 504 before gunicorn kills the worker.
-timeout = _timeout
+timeout = _server.timeout
 graceful_timeout = 20
 # Longer than nginx keeps an idle upstream connection, so gunicorn never closes one that nginx
 # is about to reuse (a closed-while-reused connection shows up as a sporadic 502).
-keepalive = _keepalive
+keepalive = _server.keepalive
 reload = _env("GUNICORN_RELOAD", "") == "1"
 
 # Several gunicorns may run on one machine (tests, dev); none of them needs the control socket.
@@ -94,7 +78,7 @@ control_socket_disable = True
 # --- Logging ---------------------------------------------------------------------------------
 accesslog = _env("GUNICORN_ACCESS_LOG", "-")
 errorlog = "-"
-loglevel = _env("GUNICORN_LOG_LEVEL", "info")
+loglevel = _server.log_level
 # gunicorn's %(h)s is its own peer (nginx); the client is the X-Forwarded-For that nginx set,
 # and the request id is nginx's, so one id finds a request in both logs.
 access_log_format = '%({x-forwarded-for}i)s "%(r)s" %(s)s %(b)s %(D)sus request_id=%({x-request-id}i)s'

@@ -8,7 +8,9 @@ import time
 
 from . import docker as docker_mode
 from . import env as stack_env
+from . import settings as stack_settings
 from . import tools
+from .env import ROOT
 from .dev import DevStack
 from .errors import StackError
 from .native import RUN_ROOT, NativeStack
@@ -24,7 +26,7 @@ docker_answers = docker_mode.engine_answers
 def choose_mode(settings):
     mode = settings.get("STACK", "").strip().lower()
     if mode not in ("", "docker", "native"):
-        raise StackError(f"STACK={mode!r}: use STACK=docker or STACK=native (or leave it unset to choose).")
+        raise StackError(f"STACK={mode!r} is not a mode: use docker or native, or leave it empty to choose.")
     if mode == "docker" and not docker_answers():
         raise StackError("STACK=docker, but no Docker engine answers ('docker info' fails): start Docker, or use STACK=native.")
     return mode or ("docker" if docker_answers() else "native")
@@ -41,17 +43,12 @@ def up_native(settings, name, stack):
     stack.start()
     pid_file = _pid_file(name)
     pid_file.write_text(str(os.getpid()))
-    print(f"\nstack: the app is at {stack.url}/ (API at {stack.url}{settings.get('API_PREFIX', '/api')}/). Ctrl-C stops it.\n", flush=True)
-    if isinstance(stack, DevStack):
-        print(f"stack: dev mode: Vite's HMR and gunicorn's reload through nginx at {stack.url}/; "
-              f"Vite's own port {stack.vite_url}/ works too (its proxy sends the API through nginx).\n", flush=True)
+    print(f"stack: running ({stack.mode}); supervisord restarts a service that crashes. Ctrl-C stops it.", flush=True)
     try:
         while not stop:
-            dead = stack.dead_child()
-            if dead:
-                raise StackError(f"{dead} exited unexpectedly; stopping the stack.")
+            stack.watch()
             time.sleep(0.2)
-        print("\nstack: stopping ...", flush=True)
+        print("stack: stopping ...", flush=True)
     finally:
         stack.stop()
         pid_file.unlink(missing_ok=True)
@@ -60,8 +57,8 @@ def up_native(settings, name, stack):
 
 def _run(args, native_stack, what):
     """Docker when an engine answers (or STACK=docker), else the native stack in the foreground."""
-    settings = stack_env.load()
-    stack_env.http_port(settings)
+    # Every setting is checked first, in either mode, before anything is built or started.
+    settings = stack_settings.validate(stack_env.load())
     if choose_mode(settings) == "docker":
         docker_mode.up(settings, dev=native_stack is DevStack)
     why = "STACK=native" if settings.get("STACK", "").strip().lower() == "native" else "no Docker engine answers"
@@ -133,6 +130,16 @@ def cmd_https(args):
     up_native(settings, args.name, HttpsStack(settings, name=args.name))
 
 
+def cmd_systemd(args):
+    from . import systemd
+
+    settings = stack_settings.validate(stack_env.load())
+    files = systemd.render(settings, args.out, args.user, name=args.name)
+    print(f"stack: wrote {', '.join(f.name for f in files)} to {files[0].parent}")
+    print(f"stack: install them with: sudo cp {files[0].parent}/{args.name}*.service {files[0].parent}/{args.name}.target "
+          f"/etc/systemd/system/ && sudo systemctl daemon-reload && sudo systemctl enable --now {args.name}.target")
+
+
 def cmd_tools(args):
     tools.require(*args.programs)
 
@@ -160,12 +167,23 @@ def main(argv=None):
     p.add_argument("--local", action="store_true", help="https://localhost:8443/ with Caddy's own CA instead")
     p.add_argument("--name", default="https", help="folder under .run/ for the native run")
     p.set_defaults(func=cmd_https)
+
+
+    p = sub.add_parser("systemd", help="write systemd units that run the native stack as services")
+    p.add_argument("--out", default=str(ROOT / ".run" / "systemd"), help="folder for the units (default: .run/systemd)")
+    p.add_argument("--user", default="www-data", help="the user the services run as (default: www-data)")
+    p.add_argument("--name", default="app", help="prefix of the unit names (default: app)")
+    p.set_defaults(func=cmd_systemd)
     p = sub.add_parser("tools", help="install missing programs (as root, from Debian)")
     p.add_argument("programs", nargs="+")
     p.set_defaults(func=cmd_tools)
     args = parser.parse_args(argv)
     try:
         args.func(args)
+    except stack_settings.BadSettings as exc:
+        for problem in exc.problems:
+            print(f"stack: error: {problem}", file=sys.stderr)
+        return 1
     except StackError as exc:
         print(f"stack: error: {exc}", file=sys.stderr)
         return 1

@@ -9,25 +9,26 @@ DevStack runs what NativeStack runs, switched to development:
 
 The browser opens nginx's port (HTTP_PORT), the production path. Vite's own port works too: its
 proxy sends the API prefix to nginx with the browser's Host, so redirects name Vite's port.
-Stopping (Ctrl-C, SIGTERM, a child dying, a failed start) ends every process group it started.
+All three run under the same supervisord as in `make up`: one that crashes is restarted.
+Stopping (Ctrl-C, SIGTERM, too many crashes, a failed start) ends every process it started.
 """
 
-import signal
+import shutil
 import urllib.request
 from pathlib import Path
 
-from . import frontend
+from . import frontend, logs
+from . import settings as stack_settings
+from .env import parse_port
 from .errors import StackError
 from .native import NativeStack, check_port_free
+from .supervision import Program
 
 DEFAULT_VITE_PORT = 5173
 
 
 def vite_port(settings):
-    value = settings.get("VITE_PORT") or str(DEFAULT_VITE_PORT)
-    if not value.isdigit() or not 1 <= int(value) <= 65535:
-        raise StackError(f"VITE_PORT={value!r} is not a TCP port: use a number from 1 to 65535.")
-    return int(value)
+    return parse_port(settings.get("VITE_PORT") or str(DEFAULT_VITE_PORT), "VITE_PORT")
 
 
 class DevStack(NativeStack):
@@ -66,19 +67,40 @@ class DevStack(NativeStack):
         )
         return env
 
+    @property
+    def mode(self):
+        return "dev mode: Vite's HMR and gunicorn's reload"
+
+    def programs(self):
+        npm = shutil.which("npm") or "npm"
+        # 127.0.0.1 rather than Vite's "localhost", which may resolve to ::1 alone where nginx
+        # would not find it.
+        vite = Program("vite", [npm, "run", "dev", "--", "--host", "127.0.0.1", "--clearScreen", "false"],
+                       log=str(self.log_path("vite")), directory=str(self.frontend_dir), priority=20)
+        return [*super().programs(), vite]
+
+    def services(self):
+        gunicorn, nginx = super().services()
+        return [gunicorn, ("vite", self._vite_answers, 60), nginx]
+
+    def logs_shown(self):
+        # Vite's own lines (HMR updates, compile errors) from the moment it is ready.
+        return [*super().logs_shown(), (self.log_path("vite"), "vite", logs.all_lines)]
+
+    def ready_line(self, name):
+        if name == "vite":
+            changed = stack_settings.non_defaults(self.settings, self.SHOWN["vite"])
+            extra = f" [{', '.join(changed)}]" if changed else ""
+            return (f"vite ready at {self.vite_url}/ (its proxy sends the API through nginx){extra}; "
+                    f"log {logs.shown(self.log_path('vite'))}")
+        return super().ready_line(name)
+
     def check_ports(self):
         check_port_free(self.port, fix="HTTP_PORT=8080 make dev")
         check_port_free(self.vite_port, fix=f"VITE_PORT={DEFAULT_VITE_PORT + 1} make dev")
 
     def prepare_frontend(self):
         frontend.ensure_installed()
-        # Vite boots while gunicorn does; start_frontend waits for it. 127.0.0.1 rather than
-        # Vite's "localhost", which may resolve to ::1 alone where nginx would not find it.
-        self._spawn("vite", ["npm", "run", "dev", "--", "--host", "127.0.0.1", "--clearScreen", "false"],
-                    cwd=self.frontend_dir)
-
-    def start_frontend(self):
-        self._wait_for(self._vite_answers, "vite", timeout=60)
 
     def _vite_answers(self):
         try:
@@ -86,10 +108,3 @@ class DevStack(NativeStack):
                 return answer.status == 200
         except OSError:
             return False
-
-    def stop(self):
-        # nginx first (no request reaches a stopped Vite), then Vite with its helpers (npm, the
-        # shell, node: one process group), then gunicorn and the logs.
-        self.stop_process("nginx", signal.SIGQUIT)
-        self.stop_process("vite", signal.SIGTERM)
-        super().stop()

@@ -1,8 +1,13 @@
 """The stack's settings: the process environment over the `.env` file, as compose reads them."""
 
+import difflib
+import io
 import os
-import re
+import sys
 from pathlib import Path
+
+import dotenv
+from dotenv import parser as dotenv_parser
 
 from .errors import StackError
 
@@ -14,38 +19,46 @@ SETTING_NAMES = (
     "MAX_BODY_SIZE", "API_TIMEOUT", "API_BIND", "FORWARDED_HOPS", "WEB_CONCURRENCY",
     "GUNICORN_WORKER_CLASS", "GUNICORN_THREADS", "GUNICORN_TIMEOUT", "GUNICORN_KEEPALIVE",
     "GUNICORN_LOG_LEVEL", "VITE_PORT", "IMAGE_TAG", "DOMAIN", "ACME_EMAIL", "ACME_CA", "HTTPS_PORT",
-    "HTTP_REDIRECT_PORT",
+    "HTTP_REDIRECT_PORT", "ACCESS_LOG",
 )
-_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$")
 
 
-def read_dotenv(path):
-    """Parse KEY=VALUE lines (comments, blank lines and optional quotes allowed)."""
-    values = {}
+def read_dotenv(path, warn=None):
+    """The KEY=VALUE pairs of a `.env` file, read by python-dotenv with Docker Compose's rules
+    (comments, inline `# ...` after an unquoted value, quotes, `export`, ${VAR}); a key without a
+    value is empty. A line it cannot parse is an error naming the line; a key that is not a
+    setting is reported to `warn` with the nearest setting's name."""
     if not path.exists():
-        return values
-    for number, line in enumerate(path.read_text().splitlines(), 1):
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        match = _LINE.match(line)
-        if not match:
-            raise StackError(f"{path}:{number}: not a KEY=VALUE line: {line.strip()!r}")
-        key, value = match.groups()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        values[key] = value
-    return values
+        return {}
+    text = path.read_text()
+    for binding in dotenv_parser.parse_stream(io.StringIO(text)):
+        if binding.error:
+            line = binding.original.string.strip()
+            raise StackError(f"{path}:{binding.original.line}: not a KEY=VALUE line: {line!r}")
+        if binding.key and binding.key not in SETTING_NAMES and warn:
+            close = difflib.get_close_matches(binding.key.upper(), SETTING_NAMES, n=1, cutoff=0.6)
+            hint = f"; did you mean {close[0]}?" if close else "; the settings are listed in .env.example"
+            warn(f"{path.name}:{binding.original.line}: {binding.key} is not a setting of the stack{hint}")
+    values = dotenv.dotenv_values(stream=io.StringIO(text), interpolate=True)
+    return {key: value or "" for key, value in values.items()}
 
 
-def load(environ=None, dotenv=None):
+def _warn(message):
+    print(f"stack: warning: {message}", file=sys.stderr, flush=True)
+
+
+def load(environ=None, dotenv=None, warn=_warn):
     """The settings as a flat dict: `.env` first, the environment wins (compose's rule)."""
-    merged = read_dotenv(Path(dotenv) if dotenv else ROOT / ".env")
+    merged = read_dotenv(Path(dotenv) if dotenv else ROOT / ".env", warn=warn)
     merged.update(os.environ if environ is None else environ)
     return merged
 
 
-def http_port(settings):
-    value = settings.get("HTTP_PORT") or "8000"
+def parse_port(value, name):
     if not value.isdigit() or not 1 <= int(value) <= 65535:
-        raise StackError(f"HTTP_PORT={value!r} is not a TCP port: use a number from 1 to 65535.")
+        raise StackError(f"{name}={value!r} is not a TCP port: use a number from 1 to 65535.")
     return int(value)
+
+
+def http_port(settings):
+    return parse_port(settings.get("HTTP_PORT") or "8000", "HTTP_PORT")

@@ -3,6 +3,7 @@
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 from .env import ROOT
@@ -25,10 +26,12 @@ def _newest_mtime(paths):
 
 
 def _run(args, env):
-    try:
-        subprocess.run(args, cwd=FRONTEND, env=env, check=True)
-    except subprocess.CalledProcessError as exc:
-        raise StackError(f"'{' '.join(args)}' failed in frontend/ (exit {exc.returncode}); see its output above.")
+    """Run an npm command in frontend/; its output is shown only when it fails."""
+    print(f"stack: {' '.join(args)} in frontend/ ...", flush=True)
+    result = subprocess.run(args, cwd=FRONTEND, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    if result.returncode:
+        sys.stdout.write(result.stdout.decode(errors="replace"))
+        raise StackError(f"'{' '.join(args)}' failed in frontend/ (exit {result.returncode}); see its output above.")
 
 
 def ensure_installed(env=None):

@@ -1,15 +1,17 @@
-"""The native stack: gunicorn and nginx as child processes, supervised together.
+"""The native stack: gunicorn and nginx under supervisord, without Docker.
 
-`NativeStack` starts gunicorn (backend/gunicorn.conf.py) and nginx (nginx/templates rendered by
-nginx/render.sh) and stops both, with every worker, when it stops, when one of them dies, or
-when start-up fails. `make up` runs it in the foreground; the tests start it on free ports.
+`NativeStack` renders nginx's config (nginx/templates through nginx/render.sh) and starts
+gunicorn (backend/gunicorn.conf.py) and nginx as programs of a supervisord of its own
+(stack/supervision.py): a program that crashes is restarted while the others keep running, and
+too many crashes stop everything. Stopping the stack (or a failed start) stops every program
+with all its workers. `make up` runs it in the foreground; the tests start it on free ports.
 """
 
 import ctypes
-import grp
-import pwd
 import errno
+import grp
 import os
+import pwd
 import signal
 import socket
 import subprocess
@@ -17,19 +19,22 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
+import xmlrpc.client
 
 from . import env as stack_env
-from . import frontend, tools
+from . import frontend, logs, supervision, tools
+from . import settings as stack_settings
 from .env import ROOT
 from .errors import StackError
+from .supervision import DOWN, Program, Supervisor
 
 RUN_ROOT = ROOT / ".run"
 _PR_SET_PDEATHSIG = 1
 
 
 def _die_with_parent():
-    """In the child: get SIGTERM when the runner dies, even by SIGKILL (Linux only)."""
+    """In supervisord: get SIGTERM when the runner dies, even by SIGKILL (Linux only); it then
+    stops every program."""
     try:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
     except OSError:
@@ -80,9 +85,20 @@ class NativeStack:
     """gunicorn + nginx for one set of settings (stack/dev.py adds Vite for `make dev`).
 
     settings: dict of the stack's settings (see .env.example); HTTP_PORT is where nginx listens.
-    name: the folder under .run/ for rendered config, logs and the socket.
-    quiet: send the children's output to log files instead of this terminal.
+    name: the folder under .run/ for rendered config, logs and sockets.
+    quiet: print nothing; otherwise a line per service when it is ready, then errors, crashes and
+    restarts (and each request with ACCESS_LOG=1) from the log files. The logs are files either way.
     """
+
+    # Settings each service's ready line shows when they differ from the defaults.
+    SHOWN = {
+        "gunicorn": ("API_BIND", "WEB_CONCURRENCY", "GUNICORN_WORKER_CLASS", "GUNICORN_THREADS",
+                     "GUNICORN_TIMEOUT", "GUNICORN_KEEPALIVE", "GUNICORN_LOG_LEVEL", "FORWARDED_HOPS",
+                     "CORS_ORIGINS"),
+        "nginx": ("HTTP_PORT", "API_PREFIX", "TRUSTED_PROXIES", "ALLOWED_HOSTS", "MAX_BODY_SIZE",
+                  "API_TIMEOUT", "ACCESS_LOG"),
+        "vite": ("VITE_PORT",),
+    }
 
     def __init__(self, settings, name="native", quiet=False, build=True):
         self.settings = dict(settings)
@@ -90,9 +106,9 @@ class NativeStack:
         self.run_dir = RUN_ROOT / name
         self.quiet = quiet
         self.build = build
-        self.procs = {}
-        self._logs = []
         self.backend_dir = ROOT / "backend"
+        self.supervisor = Supervisor(self.run_dir)
+        self.follower = None
 
     # ---- paths and environment ----------------------------------------------------------------
     @property
@@ -100,18 +116,22 @@ class NativeStack:
         return f"http://localhost:{self.port}"
 
     @property
+    def mode(self):
+        return "native, the production build"
+
+    @property
     def api_bind(self):
         """Where gunicorn listens: API_BIND if set, else a unix socket beside the config."""
         bind = self.settings.get("API_BIND")
         if bind:
             return bind
-        sock = self.run_dir / "gunicorn.sock"
+        return f"unix:{self._socket_path('gunicorn.sock', 'set API_BIND=127.0.0.1:8001 to use TCP instead')}"
+
+    def _socket_path(self, name, fix="move the checkout to a shorter path"):
+        sock = self.run_dir / name
         if len(str(sock)) > 100:  # sun_path holds 108 bytes
-            raise StackError(
-                f"the checkout's path is too long for a unix socket ({sock}); "
-                "set API_BIND=127.0.0.1:8001 to use TCP instead."
-            )
-        return f"unix:{sock}"
+            raise StackError(f"the checkout's path is too long for a unix socket ({sock}); {fix}.")
+        return sock
 
     def log_path(self, name):
         return self.run_dir / f"{name}.log"
@@ -125,8 +145,8 @@ class NativeStack:
             API_UPSTREAM=bind,
             NGINX_LISTEN_PORT=str(self.port),
             NGINX_WEB_ROOT=str(frontend.DIST),
-            # In the foreground the access log goes to the terminal, beside gunicorn's.
-            NGINX_ACCESS_LOG=str(self.run_dir / "access.log") if self.quiet else "/dev/stdout",
+            # Every request is in access.log; the terminal shows them only with ACCESS_LOG=1.
+            NGINX_ACCESS_LOG=str(self.log_path("access")),
             NGINX_RUN_DIR=str(self.run_dir),
             PYTHONUNBUFFERED="1",
             # nginx serves the build; only `make dev` (DevStack) points it at Vite.
@@ -134,6 +154,46 @@ class NativeStack:
         )
         env.pop("RESOLVER", None)  # Docker's DNS; natively the upstream is an address
         return env
+
+    # ---- what runs ------------------------------------------------------------------------------
+    def programs(self):
+        """The services as supervisord programs; nginx stops first (highest priority), gently."""
+        return [
+            Program("gunicorn", [sys.executable, "-m", "gunicorn", "-c", str(self.backend_dir / "gunicorn.conf.py")],
+                    log=str(self.log_path("gunicorn")), priority=10, stop_wait=30),
+            Program("nginx", self._nginx_cmd("-g", "daemon off;"), log=str(self.log_path("nginx")),
+                    read=str(self.run_dir / "error.log"), stop_signal="QUIT", priority=30, stop_wait=20),
+        ]
+
+    def services(self):
+        """(name, ready check, seconds to wait) in the order start() waits for them."""
+        return [("gunicorn", self._api_answers, 30), ("nginx", self._nginx_answers, 15)]
+
+    def logs_shown(self):
+        """(log, label, filter) that reach the terminal while the stack runs (quiet=False)."""
+        shown = [
+            (self.run_dir / "events.log", "stack", logs.all_lines),
+            (self.log_path("gunicorn"), "gunicorn", logs.gunicorn_error),
+            (self.run_dir / "error.log", "nginx", logs.nginx_error),
+        ]
+        if self.settings.get("ACCESS_LOG") == "1":
+            shown.append((self.log_path("access"), "request", logs.all_lines))
+        return shown
+
+    def ready_line(self, name):
+        changed = stack_settings.non_defaults(self.settings, self.SHOWN.get(name, ()))
+        extra = f" [{', '.join(changed)}]" if changed else ""
+        if name == "gunicorn":
+            server = stack_settings._app_settings().load_server(self.settings)
+            workers = f"{server.workers} worker{'s' * (server.workers != 1)}"
+            threads = f"{server.threads} thread{'s' * (server.threads != 1)}"
+            return (f"gunicorn ready on {self.api_bind}: {workers} x {threads} ({server.worker_class}){extra}; "
+                    f"log {logs.shown(self.log_path('gunicorn'))}")
+        if name == "nginx":
+            prefix = self.settings.get("API_PREFIX") or "/api"
+            return (f"nginx ready at {self.url}/ ({self.mode}; API at {self.url}{prefix}/){extra}; "
+                    f"logs {logs.shown(self.run_dir / 'error.log')}, {logs.shown(self.log_path('access'))}")
+        return f"{name} ready{extra}; log {logs.shown(self.log_path(name))}"
 
     # ---- start --------------------------------------------------------------------------------
     def render(self):
@@ -159,48 +219,32 @@ class NativeStack:
             "-e", str(self.run_dir / "error.log"), *extra,
         ]
 
-    def _spawn(self, name, args, cwd=ROOT):
-        if self.quiet:
-            out = open(self.log_path(name), "ab")
-            self._logs.append(out)
-        else:
-            out = None
-        self.procs[name] = subprocess.Popen(
-            args,
-            cwd=cwd,
-            env=self._child_env(),
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT if out else None,
-            start_new_session=True,  # Ctrl-C reaches the runner only; it stops them in order
-            preexec_fn=_die_with_parent,
-        )
-
-    def start_api(self):
-        sock = self.run_dir / "gunicorn.sock"
-        if sock.exists():
-            sock.unlink()
-        self._spawn("gunicorn", [sys.executable, "-m", "gunicorn", "-c", str(self.backend_dir / "gunicorn.conf.py")])
-        self._wait_for(self._api_answers, "gunicorn", timeout=30)
-
     def start(self):
         """Start everything, or raise StackError with nothing left running."""
         try:
+            supervision.require()
             tools.require("nginx", "envsubst")
             self.check_ports()
             self.run_dir.mkdir(parents=True, exist_ok=True)
             for stale in ("nginx.pid", "gunicorn.sock"):
                 (self.run_dir / stale).unlink(missing_ok=True)
+            self._socket_path("supervisor.sock")
             # Settings are checked (by rendering) before the slow build.
             self.render()
             self.prepare_frontend()
-            self.start_api()
-            self.start_frontend()
-            self._spawn("nginx", self._nginx_cmd("-g", "daemon off;"))
-            self._wait_for(self._nginx_answers, "nginx", timeout=15)
+            config = supervision.render_config(self.run_dir, self.programs())
+            self.supervisor.start(config, self._child_env(), preexec_fn=_die_with_parent)
+            for name, ready, timeout in self.services():
+                self._wait_for(ready, name, timeout)
+                if not self.quiet:
+                    print(f"stack: {self.ready_line(name)}", flush=True)
         except BaseException:
             self.stop()
             raise
+        if not self.quiet:
+            self.follower = logs.Follower()
+            for path, label, keep in self.logs_shown():
+                self.follower.follow(path, label, keep)
         return self
 
     def check_ports(self):
@@ -210,30 +254,36 @@ class NativeStack:
         if self.build:
             frontend.build(self.settings)
 
-    def start_frontend(self):
-        """Nothing to run: nginx serves the build."""
+    def start_api(self):
+        """Start gunicorn again after stop_process("gunicorn") and wait until it answers."""
+        self.supervisor.rpc.startProcess("gunicorn", False)
+        self._wait_for(self._api_answers, "gunicorn", timeout=30)
 
     def _wait_for(self, ready, name, timeout):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            proc = self.procs[name]
-            if proc.poll() is not None:
-                raise StackError(f"{name} exited during start-up (exit {proc.returncode}). {self._tail(name)}")
-            if ready():
+            if not self.supervisor.running():
+                raise StackError(f"supervisord exited while {name} started. {self._tail('supervisord')}")
+            info = self.supervisor.info(name)
+            if info["statename"] in DOWN:
+                # supervisord's log has the exit status; a spawn error ("can't find command") has none.
+                how = supervision.last_exit(self.run_dir, name) or info["spawnerr"] or info["description"]
+                raise StackError(f"{name} exited during start-up ({how}). {self._tail(name)}")
+            # Ready, and up long enough for supervisord to count it as started (startsecs).
+            if info["statename"] == "RUNNING" and ready():
                 return
             time.sleep(0.1)
         raise StackError(f"{name} did not answer within {timeout} s. {self._tail(name)}")
 
     def _tail(self, name):
-        path = self.log_path(name) if self.quiet else None
-        if name == "nginx":
-            path = self.run_dir / "error.log"
-        if path and path.exists():
-            lines = path.read_text(errors="replace").strip().splitlines()[-8:]
-            return "Last lines of its log:\n" + "\n".join(lines)
-        return "See its messages above."
+        path = self.run_dir / "error.log" if name == "nginx" else self.log_path(name)
+        if path.exists():
+            lines = path.read_text(errors="replace").strip().splitlines()[-12:]
+            return f"Last lines of {logs.shown(path)}:\n" + "\n".join(lines)
+        return f"Its log {logs.shown(path)} is empty."
 
     def _api_answers(self):
+        """True once a gunicorn worker answers HTTP (any status): a master alone accepts nothing."""
         bind = self.api_bind
         if bind.startswith("unix:"):
             sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -242,11 +292,13 @@ class NativeStack:
             host, _, port = bind.rpartition(":")
             sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
             address = (host.strip("[]") or "127.0.0.1", int(port))
+        prefix = self.settings.get("API_PREFIX") or "/api"
         with sock:
-            sock.settimeout(1)
+            sock.settimeout(2)
             try:
                 sock.connect(address)
-                return True
+                sock.sendall(f"GET {prefix}/health HTTP/1.0\r\nHost: localhost\r\n\r\n".encode())
+                return sock.recv(16).startswith(b"HTTP/1.")
             except OSError:
                 return False
 
@@ -260,42 +312,36 @@ class NativeStack:
         except OSError:
             return False
 
-    # ---- stop ---------------------------------------------------------------------------------
-    def stop_process(self, name, sig=signal.SIGTERM, timeout=15):
-        """Stop one child and everything in its process group (workers included)."""
-        proc = self.procs.pop(name, None)
-        if proc is None:
-            return
-        if proc.poll() is None:
-            try:
-                os.killpg(proc.pid, sig)
-            except ProcessLookupError:
-                pass
-            try:
-                proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                pass
-        # Workers that outlived their master, or a master that ignored the signal.
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        proc.wait()
-
-    def stop(self):
-        # nginx first, gracefully (SIGQUIT), so no request is cut while gunicorn still runs.
-        self.stop_process("nginx", signal.SIGQUIT)
-        self.stop_process("gunicorn", signal.SIGTERM)
-        for log in self._logs:
-            log.close()
-        self._logs.clear()
-
-    def dead_child(self):
-        """The name of a child that exited, or None while all run."""
-        for name, proc in self.procs.items():
-            if proc.poll() is not None:
-                return name
-        return None
+    # ---- while it runs -------------------------------------------------------------------------
+    def watch(self):
+        """Echo new log lines (unless quiet); raise StackError once supervisord has stopped by
+        itself (too many crashes), with the reason and the log to read."""
+        if self.follower:
+            self.follower.poll()
+        if self.supervisor.proc is not None and not self.supervisor.running():
+            reason = self.supervisor.stopped_because()
+            raise StackError(reason or f"supervisord exited (exit {self.supervisor.proc.returncode}); "
+                                       f"read {logs.shown(self.run_dir / 'supervisord.log')}.")
 
     def pids(self):
-        return {name: proc.pid for name, proc in self.procs.items()}
+        """{program: pid} of the programs that run now (each pid leads its process group)."""
+        return {name: info["pid"] for name, info in self.supervisor.programs().items() if info["pid"]}
+
+    @property
+    def procs(self):
+        return self.pids() if self.supervisor.running() else {}
+
+    # ---- stop ---------------------------------------------------------------------------------
+    def stop_process(self, name):
+        """Stop one program gracefully, workers included; supervisord leaves it stopped."""
+        try:
+            self.supervisor.rpc.stopProcess(name, True)
+        except xmlrpc.client.Fault as fault:
+            if "NOT_RUNNING" not in fault.faultString:
+                raise
+
+    def stop(self):
+        """Stop every program (nginx first, gracefully) and supervisord; nothing is left."""
+        if self.follower:
+            self.follower.poll()
+        self.supervisor.stop()

@@ -19,6 +19,7 @@ PACKAGES = {
     "openssl": "openssl",
     "pebble": "pebble",
     "certutil": "libnss3-tools",
+    "systemd-analyze": "systemd",
 }
 
 _apt_updated = False

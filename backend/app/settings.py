@@ -9,6 +9,10 @@ import os
 import re
 from dataclasses import dataclass
 
+# gunicorn's settings: the worker classes that run without extra packages, and its log levels.
+WORKER_CLASSES = ("gthread", "sync")
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+
 _PREFIX_RE = re.compile(r"^(/[A-Za-z0-9._~-]+)+$")
 _SIZE_RE = re.compile(r"^(\d+)([kKmMgG]?)$")
 _SIZE_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
@@ -83,6 +87,63 @@ def parse_hosts(value, name="ALLOWED_HOSTS"):
                 f"port or brackets (e.g. example.com or .example.com for every subdomain)."
             )
     return tuple(host.lower() for host in hosts)
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """gunicorn's settings (backend/gunicorn.conf.py), checked together."""
+
+    workers: int
+    threads: int = 2
+    timeout: int = 60
+    keepalive: int = 75
+    api_timeout: int = 30
+    worker_class: str = "gthread"
+    log_level: str = "info"
+
+
+def parse_whole(value, name, low, high, unit=""):
+    """A whole number from low to high (``unit`` names what it counts, e.g. " seconds")."""
+    if not value.isdigit() or not low <= int(value) <= high:
+        raise SettingsError(f"{name}={value!r} must be a whole number{unit} from {low} to {high}.")
+    return int(value)
+
+
+def parse_choice(value, name, choices, what):
+    if value not in choices:
+        raise SettingsError(f"{name}={value!r} is not a {what}: use one of {', '.join(choices)}.")
+    return value
+
+
+def load_server(environ=None, cpu_count=None):
+    """gunicorn's settings from ``environ``. Raises one SettingsError with a line for each bad
+    value (empty means the default)."""
+    env = os.environ if environ is None else environ
+    problems = []
+
+    def get(parse, name, default, *args):
+        try:
+            return parse(env.get(name) or str(default), name, *args)
+        except SettingsError as exc:
+            problems.append(str(exc))
+
+    values = dict(
+        workers=get(parse_whole, "WEB_CONCURRENCY", (cpu_count or os.cpu_count() or 1) + 1, 1, 256),
+        threads=get(parse_whole, "GUNICORN_THREADS", 2, 1, 256),
+        timeout=get(parse_whole, "GUNICORN_TIMEOUT", 60, 2, 86400, " of seconds"),
+        keepalive=get(parse_whole, "GUNICORN_KEEPALIVE", 75, 1, 3600, " of seconds"),
+        api_timeout=get(parse_whole, "API_TIMEOUT", 30, 1, 86399, " of seconds"),
+        worker_class=get(parse_choice, "GUNICORN_WORKER_CLASS", "gthread", WORKER_CLASSES, "worker class"),
+        log_level=get(parse_choice, "GUNICORN_LOG_LEVEL", "info", LOG_LEVELS, "log level"),
+    )
+    if not problems and values["timeout"] <= values["api_timeout"]:
+        problems.append(
+            f"GUNICORN_TIMEOUT={values['timeout']} must be above API_TIMEOUT={values['api_timeout']}: nginx "
+            "has to give up on a slow request (JSON 504) before gunicorn kills the worker."
+        )
+    if problems:
+        raise SettingsError("\n".join(problems))
+    return ServerSettings(**values)
 
 
 def load(environ=None):

@@ -12,21 +12,20 @@ import pytest
 
 from dev.sources import copy_frontend
 from stack.dev import DevStack
-from stack.env import ROOT, SETTING_NAMES
+from stack.env import ROOT
 from stack.errors import StackError
 from stack.native import RUN_ROOT, free_port
 from support.processes import alive, descendants, processes_using
 from support.rawhttp import request
-from support.stacks import stack_settings
+from support.stacks import runner_env, stack_settings
 
 RUN_NAME = f"tests/{os.getpid()}-dev-cli"
 
 
 def run_dev(settings, send=None, timeout=60):
     """Run `python -m stack dev` natively; once it serves the page, send it a signal."""
-    env = {k: v for k, v in os.environ.items() if k not in SETTING_NAMES}
-    env.update(STACK="native", PYTHONUNBUFFERED="1", **settings)
-    proc = subprocess.Popen([sys.executable, "-m", "stack", "dev", "--name", RUN_NAME], cwd=ROOT, env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "stack", "dev", "--name", RUN_NAME], cwd=ROOT,
+                            env=runner_env(settings),
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             start_new_session=True)
     children = []
@@ -53,6 +52,10 @@ def test_make_dev_stops_everything_on_signal(sig):
     code, out, children = run_dev(stack_settings(VITE_PORT=free_port(), WEB_CONCURRENCY=1), send=sig)
     assert code == 0, out
     assert "dev mode" in out and "nothing left running" in out
+    # Quiet: a line per service when ready; no request lines without ACCESS_LOG=1 (the page was
+    # requested through nginx above).
+    assert [line.split()[1] for line in out.splitlines() if " ready " in line] == ["gunicorn", "vite", "nginx"], out
+    assert "GET / HTTP" not in out
     assert len(children) >= 5, "expected nginx and gunicorn with workers, and npm with Vite's node"
     time.sleep(0.2)
     assert [pid for pid in children if alive(pid)] == []

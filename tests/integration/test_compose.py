@@ -14,7 +14,7 @@ from support.image import DERIVE, TEMPLATE, nginx_accepts, render_as_the_image_d
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
 DOCKERFILES = [ROOT / "backend" / "Dockerfile", ROOT / "nginx" / "Dockerfile"]
-NATIVE_ONLY = {"STACK", "API_BIND"}
+NATIVE_ONLY = {"STACK", "API_BIND", "ACCESS_LOG"}
 
 
 def compose_variables():

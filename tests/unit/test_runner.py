@@ -3,7 +3,9 @@
 import pytest
 
 from stack import env, tools
+from stack import settings as stack_settings
 from stack.errors import StackError
+from support.bad_settings import BAD_VALUES
 
 
 def test_missing_program_names_the_package_and_the_command(monkeypatch):
@@ -44,3 +46,56 @@ def test_bad_http_port(value):
 
 def test_empty_http_port_means_the_default():
     assert env.http_port({"HTTP_PORT": ""}) == 8000
+
+
+def test_dotenv_follows_compose_rules(tmp_path):
+    dotenv = tmp_path / ".env"
+    dotenv.write_text(
+        "API_TIMEOUT=30 # seconds\n"
+        "export ALLOWED_HOSTS=\"example.com .example.org\"  # quoted, with a comment\n"
+        "CORS_ORIGINS='http://a.example:5173' \n"
+        "MAX_BODY_SIZE=\n"
+        "HTTP_PORT=9000\n"
+        "VITE_PORT=${HTTP_PORT}1\n"
+    )
+    settings = env.load(environ={}, dotenv=dotenv)
+    assert settings == {"API_TIMEOUT": "30", "ALLOWED_HOSTS": "example.com .example.org",
+                        "CORS_ORIGINS": "http://a.example:5173", "MAX_BODY_SIZE": "", "HTTP_PORT": "9000",
+                        "VITE_PORT": "90001"}
+
+
+@pytest.mark.parametrize("key, hint", [
+    ("ALOWED_HOSTS", "did you mean ALLOWED_HOSTS?"),
+    ("GUNICORN_WORKERS", "did you mean GUNICORN_WORKER_CLASS?"),
+    ("api_prefix", "did you mean API_PREFIX?"),
+    ("SOMETHING_ELSE", "the settings are listed in .env.example"),
+])
+def test_unknown_dotenv_key_is_warned_with_the_nearest_setting(tmp_path, key, hint):
+    dotenv = tmp_path / ".env"
+    dotenv.write_text(f"HTTP_PORT=8000\n{key}=1\n")
+    warnings = []
+    env.load(environ={}, dotenv=dotenv, warn=warnings.append)
+    assert warnings == [f".env:2: {key} is not a setting of the stack; {hint}"]
+
+
+def test_empty_values_mean_the_defaults():
+    values = stack_settings.validate({name: "" for name in env.SETTING_NAMES})
+    assert values == {**stack_settings.DEFAULTS}
+
+
+@pytest.mark.parametrize("name, value, message", BAD_VALUES, ids=[f"{n}={v}" for n, v, _ in BAD_VALUES])
+def test_bad_value_gets_one_line_naming_it(name, value, message):
+    with pytest.raises(stack_settings.BadSettings) as error:
+        stack_settings.validate({name: value})
+    assert len(error.value.problems) == 1
+    assert error.value.problems[0].startswith(message)
+
+
+def test_every_setting_has_a_bad_value_case():
+    assert {name for name, _, _ in BAD_VALUES} == set(env.SETTING_NAMES)
+
+
+def test_every_bad_value_is_listed_at_once():
+    with pytest.raises(stack_settings.BadSettings) as error:
+        stack_settings.validate({"WEB_CONCURRENCY": "zero", "GUNICORN_WORKER_CLASS": "nope", "HTTP_PORT": "x"})
+    assert [p.split("=")[0] for p in error.value.problems] == ["HTTP_PORT", "WEB_CONCURRENCY", "GUNICORN_WORKER_CLASS"]
