@@ -10,6 +10,7 @@ import socket
 from . import tools
 from .env import ROOT
 from .native import NativeStack, check_port_free
+from .supervision import Program
 
 # The address Caddy connects to nginx from on the same machine.
 FRONT_ADDRESS = "127.0.0.1"
@@ -44,14 +45,16 @@ class HttpsStack(NativeStack):
 
     def start(self):
         tools.require("caddy")
-        super().start()
-        try:
-            self._spawn("caddy", ["sh", str(ROOT / "caddy" / "run.sh")])
-            self._wait_for(self._caddy_listens, "caddy", timeout=30)
-        except BaseException:
-            self.stop()
-            raise
-        return self
+        return super().start()
+
+    def programs(self):
+        # Caddy stops first (highest priority), before the nginx it forwards to.
+        caddy = Program("caddy", ["sh", str(ROOT / "caddy" / "run.sh")], log=str(self.log_path("caddy")),
+                        priority=40, stop_wait=10)
+        return [*super().programs(), caddy]
+
+    def services(self):
+        return [*super().services(), ("caddy", self._caddy_listens, 30)]
 
     def _caddy_listens(self):
         # Any TLS listener will do: the certificate may still be on its way from the CA.
@@ -60,7 +63,3 @@ class HttpsStack(NativeStack):
                 return True
         except OSError:
             return False
-
-    def stop(self):
-        self.stop_process("caddy")
-        super().stop()
