@@ -3,13 +3,9 @@ should not. Each is sent raw, as an attacker would, to the real stack."""
 
 import pytest
 
-from support.rawhttp import exchange, request
+from support.rawhttp import exchange, raw, request
 
 BIG = 1024 * 1024 + 1
-
-
-def raw(*lines, body=b""):
-    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
 
 CASES = [
