@@ -5,20 +5,25 @@ conditional headers), and reports notes at four levels; a test asserts there are
 and nothing bad.
 """
 
+import time
+
 from httplint import HttpRequestLinter, HttpResponseLinter, levels
 
 PROBLEMS = (levels.WARN, levels.BAD)
 
 
 def lint(response, *, method="GET", path="/", request_headers=()):
-    """All of httplint's notes on one response, as (level, subject, summary) triples."""
-    req = HttpRequestLinter()
+    """All of httplint's notes on one response, as (level, subject, summary) triples. The
+    exchange is taken to have happened just now, which also lets httplint check the Date
+    header and the freshness a cache would compute."""
+    now = time.time()
+    req = HttpRequestLinter(start_time=now)
     req.process_request_topline(method.encode(), path.encode(), b"HTTP/1.1")
     req.process_headers([(n.encode(), v.encode()) for n, v in dict(request_headers).items()]
                         + [(b"User-Agent", b"stack-tests")])
     req.finish_content(True)
 
-    res = HttpResponseLinter(_related=req)
+    res = HttpResponseLinter(start_time=now, _related=req)
     res.is_head_response = method == "HEAD"
     res.process_response_topline(b"HTTP/1.1", str(response.status).encode(), None)
     res.process_headers([(n.encode("latin-1"), v.encode("latin-1"))
