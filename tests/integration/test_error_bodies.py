@@ -202,3 +202,20 @@ def test_408_closes_the_connection_without_an_answer(faulty, data):
     while '" 408 0 ' not in (faulty.run_dir / "access.log").read_text():
         assert time.monotonic() < deadline, "nginx did not log the 408"
         time.sleep(0.05)
+
+
+
+@pytest.fixture(scope="module")
+def restricted(start_stack):
+    """A stack that answers example.com only."""
+    return start_stack(ALLOWED_HOSTS="example.com")
+
+
+@pytest.mark.parametrize("path", ["/.stack-error", "/.stack-error.txt", "/.stack-errors", "/.stack-error.txt.bak"])
+def test_the_error_pages_cannot_be_asked_for_nor_open_a_way_past_the_host_check(restricted, path):
+    assert_error(request(restricted.port, path, host="example.com"), 404, TEXT)
+    # The two pages themselves get past the host check (their own errors must), and are
+    # internal: a refused host gets a 404 there, and the 400 everywhere else.
+    refused = request(restricted.port, path, host="evil.example")
+    assert refused.status == (404 if path in ("/.stack-error", "/.stack-error.txt") else 400)
+    assert refused.header("Content-Type") == TEXT
