@@ -11,7 +11,7 @@ from .errors import StackError
 
 FRONTEND = ROOT / "frontend"
 DIST = FRONTEND / "dist"
-_BUILD_INPUTS = ("src", "public", "index.html", "vite.config.js", "package.json", "package-lock.json")
+_BUILD_INPUTS = ("src", "public", "scripts", "index.html", "vite.config.js", "package.json", "package-lock.json")
 
 
 def _newest_mtime(paths):

@@ -34,6 +34,7 @@ def create_app(test_config=None, environ=None):
 
     errors.register(app)
     app.register_blueprint(api.bp)
+    app.after_request(_no_store_unless_set)
 
     app.wsgi_app = _lowercase_host(app.wsgi_app)
     if cfg.forwarded_hops:
@@ -42,6 +43,14 @@ def create_app(test_config=None, environ=None):
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops
         )
     return app
+
+
+def _no_store_unless_set(response):
+    """Every answer describes one request (whoami, result, redirects, errors, and health, which
+    must never be served from a cache once the API is down): no cache may store it. A route
+    that sets its own Cache-Control keeps it."""
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
 
 
 def _lowercase_host(wsgi_app):

@@ -1,10 +1,11 @@
-// Writes a .gz beside each compressible file in dist/assets/ (run after `vite build`).
+// Writes a .gz beside each compressible file in dist/ (run after `vite build`).
 //
-// nginx serves /assets/ with `gzip_static on`: a request that accepts gzip gets the .gz as it
-// is, so the files are compressed once, at the highest level, instead of on every request at
-// nginx's fast level. Hashed names never change content, so the .gz can never go stale.
+// nginx serves the build's files with `gzip_static on`: a request that accepts gzip gets the .gz
+// as it is, so the files are compressed once, at the highest level, instead of on every request
+// at nginx's fast level, and each encoding keeps a strong ETag of its own (nginx's on-the-fly
+// gzip would weaken it). Every build writes them again, so a .gz can never go stale.
 //
-//   usage: node scripts/precompress.mjs [folder]    (default: dist/assets)
+//   usage: node scripts/precompress.mjs [folder]    (default: dist)
 
 import { readdirSync, readFileSync, statSync, utimesSync, writeFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
@@ -42,7 +43,7 @@ function precompress(folder) {
   return written
 }
 
-const folder = process.argv[2] ?? fileURLToPath(new URL('../dist/assets', import.meta.url))
+const folder = process.argv[2] ?? fileURLToPath(new URL('../dist', import.meta.url))
 const written = precompress(folder)
 const before = written.reduce((sum, f) => sum + f.from, 0)
 const after = written.reduce((sum, f) => sum + f.to, 0)

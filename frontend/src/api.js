@@ -29,15 +29,17 @@ const REASONS = {
 
 export class ApiError extends Error {
   /**
-   * @param {string} message what went wrong, in plain words
-   * @param {{status?: number|null, url?: string, cause?: unknown}} [details]
-   *   status is the HTTP status, or null when no answer came at all
+   * @param {string} message what went wrong, in one plain sentence
+   * @param {{status?: number|null, url?: string, requestId?: string, cause?: unknown}} [details]
+   *   status is the HTTP status, or null when no answer came at all; requestId is the
+   *   answer's X-Request-ID (nginx writes it in its access log), '' when there was none
    */
-  constructor(message, { status = null, url = '', cause } = {}) {
+  constructor(message, { status = null, url = '', requestId = '', cause } = {}) {
     super(message, cause === undefined ? undefined : { cause })
     this.name = 'ApiError'
     this.status = status
     this.url = url
+    this.requestId = requestId
   }
 }
 
@@ -64,6 +66,26 @@ function looksLikeHtml(text, contentType) {
   return /text\/html/i.test(contentType) || /^\s*<(!doctype|html)/i.test(text)
 }
 
+/**
+ * One sentence for an answer that is an HTTP error: what failed, the status, and the request
+ * id to look up in the logs. The API's own message is quoted only where it adds something:
+ * for 502, 503 and 504 nginx's message would only repeat the sentence.
+ */
+function errorSentence({ what, status, reason, body, parsed, id }) {
+  const message = body && typeof body.message === 'string' ? body.message.trim().replace(/\.$/, '') : ''
+  const said = message ? `, saying "${message}"` : parsed ? '' : ', and the answer was not JSON'
+  if (status === 502 || status === 503) {
+    return `The API is down or restarting: ${what} answered ${status} ${reason}${id}.`
+  }
+  if (status === 504) {
+    return `The API took longer than nginx waits for it (API_TIMEOUT): ${what} answered ${status} ${reason}${id}.`
+  }
+  if (status >= 400 && status < 500) {
+    return `The API refused ${what} with ${status} ${reason}${said}${id}.`
+  }
+  return `The API failed on ${what} with ${status} ${reason}${said}${id}.`
+}
+
 async function request(path, { timeoutMs = DEFAULT_TIMEOUT_MS, method = 'GET' } = {}) {
   const url = apiPath(path)
   const controller = new AbortController()
@@ -85,38 +107,37 @@ async function request(path, { timeoutMs = DEFAULT_TIMEOUT_MS, method = 'GET' } 
     text = await response.text()
   } catch (err) {
     if (timedOut) {
+      const wait = timeoutMs >= 1000 ? `${Math.round(timeoutMs / 1000)} s` : `${timeoutMs} ms`
       throw new ApiError(
-        `The API did not answer ${method} ${url} within ${Math.round(timeoutMs / 1000)} s.`,
+        `The API did not answer ${method} ${url} within ${wait}.`,
         { url, cause: err },
       )
     }
     const detail = err && err.message ? ` (${err.message})` : ''
     throw new ApiError(
-      `The request to ${method} ${url} failed before any answer came back${detail}: ` +
-        'the server may be down, or a redirect pointed to another origin.',
+      `${method} ${url} got no answer at all: the server is unreachable, or a redirect led to ` +
+        `another origin${detail}.`,
       { url, cause: err },
     )
   } finally {
     clearTimeout(timer)
   }
 
-  const contentType = (response.headers && response.headers.get('content-type')) || ''
+  const header = (name) => (response.headers && response.headers.get(name)) || ''
+  const contentType = header('content-type')
+  const requestId = header('x-request-id')
+  const id = requestId ? ` (request id ${requestId})` : ''
   const parsed = parseJson(text)
   const body = parsed.ok ? parsed.value : undefined
+  const { status } = response
 
   if (!response.ok) {
     const reason = reasonFor(response, body)
-    let detail
-    if (body && typeof body.message === 'string' && body.message) {
-      detail = `: ${body.message}`
-    } else if (parsed.ok) {
-      detail = '.'
-    } else {
-      detail = ' (and the answer was not JSON, so it probably did not come from the API).'
-    }
-    throw new ApiError(`The API answered ${response.status} ${reason}${detail}`, {
-      status: response.status,
+    const what = `${method} ${url}`
+    throw new ApiError(errorSentence({ what, status, reason, body, parsed: parsed.ok, id }), {
+      status,
       url,
+      requestId,
     })
   }
 
@@ -125,9 +146,9 @@ async function request(path, { timeoutMs = DEFAULT_TIMEOUT_MS, method = 'GET' } 
       ? 'an HTML page'
       : `something that is not JSON${contentType ? ` (${contentType})` : ''}`
     throw new ApiError(
-      `${method} ${url} answered ${response.status} with ${what} instead of JSON: ` +
-        `the request probably did not reach the API (is ${API_PREFIX}/ routed to it?).`,
-      { status: response.status, url },
+      `${method} ${url} answered ${status} with ${what} instead of JSON, so ${API_PREFIX}/ is ` +
+        `probably not routed to the API${id}.`,
+      { status, url, requestId },
     )
   }
 

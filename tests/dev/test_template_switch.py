@@ -24,6 +24,14 @@ def location(config, path):
     return re.search(rf"\n    location {re.escape(path)} {{\n(.*?)\n    }}", config, re.S).group(1).split("\n")
 
 
+def body(config, path):
+    """A location's directives, stripped, without comments and blank lines."""
+    return [line.strip() for line in location(config, path) if line.strip() and not line.lstrip().startswith("#")]
+
+
+FILES = 'location ~ "^/\\.well-known/|/[^/]*\\.[^/]*$" {'
+
+
 def directives(config):
     """The config without comments and blank lines."""
     return [line for line in config.splitlines() if line.strip() and not line.lstrip().startswith("#")]
@@ -32,8 +40,9 @@ def directives(config):
 def test_production_serves_the_build(tmp_path):
     result, config = render(tmp_path)
     assert result.returncode == 0, result.stderr
-    assert location(config, "/") == ["        try_files $uri /index.html;"]
-    assert location(config, "/assets/") == ["        try_files $uri =404;", "        gzip_static on;"]
+    files = ["try_files $uri =404;", "gzip_static on;"]
+    assert body(config, "/") == ["try_files $uri /index.html;", "gzip_vary off;", FILES, *files, "}"]
+    assert body(config, "/assets/") == [*files, "gzip_vary off;"]
     assert "style-src 'self';" in config
     assert "unsafe-inline" not in config and "$http_upgrade" not in config
 
@@ -41,18 +50,19 @@ def test_production_serves_the_build(tmp_path):
 def test_dev_proxies_the_spa_to_vite_with_the_websocket_upgrade(tmp_path):
     result, config = render(tmp_path, SPA_DEV_SERVER="127.0.0.1:5173")
     assert result.returncode == 0, result.stderr
+    proxy = [
+        "proxy_pass http://127.0.0.1:5173;",
+        "proxy_http_version 1.1;",
+        "proxy_set_header Host $public_host_port;",
+        "proxy_set_header Upgrade $http_upgrade;",
+        "proxy_set_header Connection $http_connection;",
+        "proxy_read_timeout 1d;",
+    ]
+    assert body(config, "/") == [*proxy, "gzip_vary off;", FILES, *proxy, "}"]
+    assert body(config, "/assets/") == [*proxy, "gzip_vary off;"]
     for path in ("/", "/assets/"):
-        body = [line.strip() for line in location(config, path)]
-        assert body == [
-            "proxy_pass http://127.0.0.1:5173;",
-            "proxy_http_version 1.1;",
-            "proxy_set_header Host $public_host_port;",
-            "proxy_set_header Upgrade $http_upgrade;",
-            "proxy_set_header Connection $http_connection;",
-            "proxy_read_timeout 1d;",
-        ]
         # An add_header here would drop the server's security headers (all-or-nothing).
-        assert not any(line.startswith("add_header") for line in body)
+        assert not any(line.startswith("add_header") for line in body(config, path))
 
 
 def test_dev_changes_only_the_spa_locations_and_style_src(tmp_path):

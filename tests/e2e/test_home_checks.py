@@ -62,8 +62,11 @@ def test_home_says_the_api_is_down_and_recovers_on_run_again(page, stack_without
     error = by_testid(page, "api-error")
     assert error.is_visible()
     message = error.inner_text()
-    assert "The API did not answer" in message
-    assert "502" in message
+    # One sentence: what failed, the status, and the request id nginx logged for it.
+    found = re.fullmatch(r"The API is down or restarting: GET /api/whoami answered 502 Bad Gateway "
+                         r"\(request id ([0-9a-f]{32})\)\.", message)
+    assert found, message
+    assert f"request_id={found.group(1)}" in (stack.run_dir / "access.log").read_text()
     assert page.locator('[data-testid="status-banner"] .spinner').count() == 0
     assert set(check_states(page).values()) == {None}  # nothing was checked, nothing claims ok
 

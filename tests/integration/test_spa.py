@@ -42,14 +42,14 @@ def test_hashed_assets_are_cached_for_a_year(stack):
     for path in asset_paths(request(stack.port, "/").text):
         response = request(stack.port, path)
         assert response.status == 200, path
-        assert response.header("Cache-Control") == "public, max-age=31536000, immutable"
+        assert response.header("Cache-Control") == "max-age=31536000, immutable"
 
 
 def test_missing_asset_is_a_404_not_html(stack):
     response = request(stack.port, "/assets/index-doesnotexist.js")
     assert response.status == 404
     assert "<div id=\"app\">" not in response.text
-    assert response.header("Cache-Control") == "no-cache"
+    assert response.header("Cache-Control") == "no-store"
 
 
 def test_text_assets_are_gzip_compressed(stack):

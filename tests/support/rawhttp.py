@@ -75,6 +75,11 @@ def request(port, path="/", *, method="GET", host="default", headers=(), body=No
         conn.close()
 
 
+def raw(*lines, body=b""):
+    """The bytes of a request written line by line, as a client that breaks the rules would."""
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
 def exchange(port, data, address="127.0.0.1", timeout=10):
     """Send raw bytes (for requests http.client refuses to build) and parse one answer: status
     line, headers, and a body of Content-Length bytes (or up to the server's close)."""

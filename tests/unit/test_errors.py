@@ -37,6 +37,7 @@ def test_unexpected_exception_is_json_500_without_internals(make_app):
     assert response.status_code == 500
     assert response.json["error"] == "Internal Server Error"
     assert "secret" not in response.get_data(as_text=True)
+    assert response.headers.getlist("Cache-Control") == ["no-store"]
 
 
 def test_aborts_keep_their_code(make_app):

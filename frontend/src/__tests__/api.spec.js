@@ -1,44 +1,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 
 import { API_PREFIX, ApiError, apiPath, fetchResult, fetchWhoami } from '../api.js'
+import { fakeResponse, rejectionOf, stubFetch } from './fakeFetch.js'
 
 const ORIGIN = 'http://localhost:8000'
-
-/** A stand-in for a fetch Response: url and redirected can't be set on a real one. */
-function fakeResponse({
-  status = 200,
-  statusText = '',
-  body = '',
-  contentType = 'application/json',
-  url = '',
-  redirected = false,
-} = {}) {
-  const text = typeof body === 'string' ? body : JSON.stringify(body)
-  return {
-    ok: status >= 200 && status < 300,
-    status,
-    statusText,
-    url,
-    redirected,
-    headers: new Headers(contentType ? { 'content-type': contentType } : {}),
-    text: async () => text,
-  }
-}
-
-function stubFetch(impl) {
-  const fn = vi.fn(impl)
-  vi.stubGlobal('fetch', fn)
-  return fn
-}
-
-async function rejectionOf(promise) {
-  try {
-    await promise
-  } catch (err) {
-    return err
-  }
-  throw new Error('expected the promise to reject')
-}
 
 afterEach(() => {
   vi.unstubAllGlobals()
@@ -89,6 +54,7 @@ describe('fetchResult', () => {
       fakeResponse({
         status: 502,
         body: { error: 'Bad Gateway', message: 'The API is not running.', status: 502 },
+        requestId: 'f00d',
       }),
     )
 
@@ -97,7 +63,10 @@ describe('fetchResult', () => {
     expect(err).toBeInstanceOf(ApiError)
     expect(err.name).toBe('ApiError')
     expect(err.status).toBe(502)
-    expect(err.message).toBe('The API answered 502 Bad Gateway: The API is not running.')
+    expect(err.requestId).toBe('f00d')
+    expect(err.message).toBe(
+      `The API is down or restarting: GET ${API_PREFIX}/ answered 502 Bad Gateway (request id f00d).`,
+    )
   })
 
   it('names the status even when the error body is not JSON', async () => {
@@ -113,7 +82,9 @@ describe('fetchResult', () => {
 
     expect(err).toBeInstanceOf(ApiError)
     expect(err.status).toBe(504)
-    expect(err.message).toMatch(/^The API answered 504 Gateway Timeout \(and the answer was not JSON/)
+    expect(err.message).toBe(
+      `The API took longer than nginx waits for it (API_TIMEOUT): GET ${API_PREFIX}/ answered 504 Gateway Timeout.`,
+    )
   })
 
   it('rejects a 200 answer that is not JSON (the SPA fallback page, for one)', async () => {
@@ -125,8 +96,10 @@ describe('fetchResult', () => {
 
     expect(err).toBeInstanceOf(ApiError)
     expect(err.status).toBe(200)
-    expect(err.message).toContain('with an HTML page instead of JSON')
-    expect(err.message).toContain(`is ${API_PREFIX}/ routed to it?`)
+    expect(err.message).toBe(
+      `GET ${API_PREFIX}/ answered 200 with an HTML page instead of JSON, so ${API_PREFIX}/ is ` +
+        'probably not routed to the API.',
+    )
   })
 
   it('reports a network failure as an ApiError without a status', async () => {
@@ -138,8 +111,10 @@ describe('fetchResult', () => {
 
     expect(err).toBeInstanceOf(ApiError)
     expect(err.status).toBeNull()
-    expect(err.message).toContain(`GET ${API_PREFIX}/ failed before any answer came back`)
-    expect(err.message).toContain('(Failed to fetch)')
+    expect(err.message).toBe(
+      `GET ${API_PREFIX}/ got no answer at all: the server is unreachable, or a redirect led to ` +
+        'another origin (Failed to fetch).',
+    )
     expect(err.cause).toBeInstanceOf(TypeError)
   })
 
@@ -155,8 +130,7 @@ describe('fetchResult', () => {
 
     expect(err).toBeInstanceOf(ApiError)
     expect(err.status).toBeNull()
-    expect(err.message).toContain('did not answer')
-    expect(err.message).toContain(`${API_PREFIX}/`)
+    expect(err.message).toBe(`The API did not answer GET ${API_PREFIX}/ within 20 ms.`)
   })
 })
 
@@ -190,6 +164,8 @@ describe('fetchWhoami', () => {
 
     const err = await rejectionOf(fetchWhoami())
 
-    expect(err.message).toBe('The API answered 500 Internal Server Error: boom')
+    expect(err.message).toBe(
+      `The API failed on GET ${API_PREFIX}/whoami with 500 Internal Server Error, saying "boom".`,
+    )
   })
 })

@@ -127,21 +127,25 @@ describe('HomeView', () => {
   })
 
   it('shows a visible error, not a spinner, when the API is down', async () => {
-    const down = new ApiError(
-      'The API answered 502 Bad Gateway: The API is not running or not reachable.',
-      { status: 502 },
-    )
-    vi.mocked(fetchResult).mockRejectedValue(down)
-    vi.mocked(fetchWhoami).mockRejectedValue(down)
+    const down = (path, id) =>
+      new ApiError(
+        `The API is down or restarting: GET ${API_PREFIX}${path} answered 502 Bad Gateway (request id ${id}).`,
+        { status: 502, requestId: id },
+      )
+    vi.mocked(fetchResult).mockRejectedValue(down('/', 'a1'))
+    vi.mocked(fetchWhoami).mockRejectedValue(down('/whoami', 'b2'))
 
     const wrapper = mount(HomeView)
     await flushPromises()
 
     const banner = wrapper.get('[data-testid="status-banner"]')
     expect(banner.attributes('data-state')).toBe('error')
+    // whoami's failure, once, as api.js wrote it; the result's shows in its own panel.
     expect(text(wrapper, 'api-error')).toBe(
-      'The API did not answer: The API answered 502 Bad Gateway: The API is not running or not reachable.',
+      `The API is down or restarting: GET ${API_PREFIX}/whoami answered 502 Bad Gateway (request id b2).`,
     )
+    expect(banner.text().match(/502/g)).toHaveLength(1)
+    expect(text(wrapper, 'result-message')).toContain('(request id a1)')
     expect(wrapper.find('.spinner').exists()).toBe(false)
     for (const id of CHECK_IDS) {
       const check = wrapper.get(`[data-testid="check-${id}"]`)
