@@ -126,7 +126,7 @@ def run(args):
                 f"(about {total // 60} min {total % 60} s) ...")
             data["pool"] = {s["key"]: s for s in interleave(ctx, pool, args.rounds, args.seconds, args.warmup)}
             data.update(load.report(ctx, data["pool"]))
-            data["breakdown"] = breakdown.report(ctx, data["pool"])
+            data["breakdown"] = breakdown.report(ctx, data["pool"], breakdown.in_process(ctx))
             data["fronts"] = fronts.report(ctx, data["pool"])
         if "hotspots" in parts:
             data.update(hotspots.run(ctx))
@@ -184,7 +184,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true",
                         help="one short round of everything, fewer points (about 2 min): for iterating, not for figures")
-    parser.add_argument("--rounds", type=int, help="rounds of the load/breakdown/fronts scenarios (default 5)")
+    parser.add_argument("--rounds", type=int, help="rounds of the load/breakdown/fronts scenarios (default 7)")
     parser.add_argument("--seconds", type=int, help="seconds per scenario and round there (default 2)")
     parser.add_argument("--curve-rounds", type=int, help="rounds of the scaling and concurrency scenarios (default 2)")
     parser.add_argument("--curve-seconds", type=int, help="seconds per scenario and round there (default 3)")
@@ -197,7 +197,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     defaults = ({"rounds": 1, "seconds": 1, "curve_rounds": 1, "curve_seconds": 2, "warmup": 0, "cold_starts": 1}
                 if args.quick else
-                {"rounds": 5, "seconds": 2, "curve_rounds": 2, "curve_seconds": 3, "warmup": 1, "cold_starts": 3})
+                {"rounds": 7, "seconds": 2, "curve_rounds": 2, "curve_seconds": 3, "warmup": 1, "cold_starts": 3})
     for name, value in defaults.items():
         if getattr(args, name) is None:
             setattr(args, name, value)
