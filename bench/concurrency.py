@@ -10,13 +10,13 @@ from .wrk import Scenario, interleave
 
 CLIENTS = (16, 64, 256)
 HELLO_CLIENTS = 16
-# (label, settings): one request per process, the default (gthread, 2 threads), more threads,
-# and an async worker. sync needs GUNICORN_THREADS=1: with more, gunicorn runs gthread instead.
+# (label, settings): one request per process, gthread with few, the default (16) and many
+# threads, and an async worker. sync needs GUNICORN_THREADS=1: with more, gunicorn runs gthread instead.
 MODELS = (
     ("sync", {"GUNICORN_WORKER_CLASS": "sync", "GUNICORN_THREADS": "1"}),
     ("gthread x2", {"GUNICORN_WORKER_CLASS": "gthread", "GUNICORN_THREADS": "2"}),
-    ("gthread x8", {"GUNICORN_WORKER_CLASS": "gthread", "GUNICORN_THREADS": "8"}),
-    ("gthread x32", {"GUNICORN_WORKER_CLASS": "gthread", "GUNICORN_THREADS": "32"}),
+    ("gthread x16", {"GUNICORN_WORKER_CLASS": "gthread", "GUNICORN_THREADS": "16"}),
+    ("gthread x64", {"GUNICORN_WORKER_CLASS": "gthread", "GUNICORN_THREADS": "64"}),
     ("gevent", {"GUNICORN_WORKER_CLASS": "gevent", "GUNICORN_THREADS": "1"}),
 )
 
