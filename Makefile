@@ -37,7 +37,7 @@ test-unit: $(VENV)/.dev $(NPM_STAMP) ## Only the unit tests (Flask test client, 
 	cd frontend && npm run --silent test:unit
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
 
-bench: $(VENV)/.bench $(NPM_STAMP) ## Measure where a request's time goes, fronts, workers, scaling (~8 min; QUICK=1 ~1 min; not in test)
+bench: $(VENV)/.bench $(NPM_STAMP) ## Measure where a request's time goes, fronts, workers, scaling (~9 min; QUICK=1 ~2 min; not in test)
 	@$(PY) -m stack tools nginx envsubst wrk caddy haproxy
 	$(PY) -m bench $(if $(QUICK),--quick) $(BENCH_ARGS)
 

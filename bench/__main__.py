@@ -8,6 +8,7 @@ that does not start); a number that misses its target is reported, never fatal.
 import argparse
 import http.client
 import json
+import os
 import shutil
 import sys
 from contextlib import ExitStack
@@ -66,8 +67,6 @@ class Context:
 
 def base_settings():
     """The stack settings set in the shell (never .env), minus the ones the bench sets."""
-    import os
-
     return {k: os.environ[k] for k in SETTING_NAMES if os.environ.get(k) and k not in OWN_SETTINGS}
 
 

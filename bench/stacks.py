@@ -5,10 +5,13 @@ Every process runs in its own process group (its pid is the group id), so that t
 master and all its workers is charged to one name.
 """
 
+import json
 import os
+import subprocess
 import sys
 from contextlib import contextmanager
 
+from stack.env import SETTING_NAMES
 from stack.native import RUN_ROOT, NativeStack, _worker_user_clause, free_port
 from tests.support.processes import running
 
@@ -142,11 +145,6 @@ FRONTS = {"nginx-minimal": minimal_nginx, "caddy": caddy, "haproxy": haproxy}
 
 def gunicorn_effective(settings):
     """worker_class, workers and threads as backend/gunicorn.conf.py computes them."""
-    import json
-    import subprocess
-
-    from stack.env import SETTING_NAMES
-
     env = {k: v for k, v in os.environ.items() if k not in SETTING_NAMES}
     env.update(settings)
     code = ("import json, runpy; ns = runpy.run_path('backend/gunicorn.conf.py'); "
