@@ -7,11 +7,13 @@ scenarios in rounds, every other round backwards, so that the machine's drift hi
 ``summarise`` takes the medians.
 """
 
+import http.client
 import json
 import statistics
 import subprocess
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from . import procs
 
@@ -120,16 +122,40 @@ def measure(ctx, scenario, seconds, record=True, during=None):
     return row
 
 
+def settle(scenario, prefix, quick_s=0.1, timeout_s=20):
+    """Wait until the server behind the scenario answers /health promptly again. When wrk stops,
+    requests it sent may still wait in gunicorn's listen queue (256 clients of a 50 ms route on
+    3 sync workers: 4 s of work); the next scenario must not pay for them."""
+    parts = urlsplit(scenario.url)
+    headers = dict(h.split(": ", 1) for h in scenario.headers if h.lower().startswith("host:"))
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        started = time.monotonic()
+        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout_s)
+        try:
+            conn.request("GET", f"{prefix}/health", headers=headers)
+            conn.getresponse().read()
+        except OSError:
+            pass
+        finally:
+            conn.close()
+        if time.monotonic() - started < quick_s:
+            return
+        time.sleep(0.2)
+
+
 def interleave(ctx, scenarios, rounds, seconds, warmup=1, during=None):
     """A warm-up of each, then `rounds` rounds of all of them, every other round backwards
     (A B C, C B A, ...), so that steady drift of the machine cancels out."""
     if warmup:
         for scenario in scenarios:
             measure(ctx, scenario, warmup, record=False)
+            settle(scenario, ctx.prefix)
     for number in range(rounds):
         order = scenarios if number % 2 == 0 else scenarios[::-1]
         for scenario in order:
             row = measure(ctx, scenario, seconds, during=during(scenario) if during else None)
+            settle(scenario, ctx.prefix)
             ctx.log(f"  round {number + 1}: {scenario.label}: {row['rate']:,.0f} {scenario.unit}, "
                     f"p99 {row['latency_ms']['p99']:.1f} ms")
     return [summarise(s) for s in scenarios]
