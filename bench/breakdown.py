@@ -77,6 +77,17 @@ def in_process(ctx):
     return {"rounds": rounds, "requests_per_round": number, "cases": out}
 
 
+def _behind_minimal(results):
+    plain, with_headers = results.get("front_nginx-minimal"), results.get("front_nginx-minimal+headers")
+    if not plain or not with_headers:
+        return {}
+    deltas = [(h["cpu_us_per_request"]["gunicorn"] or 0) - (p["cpu_us_per_request"]["gunicorn"] or 0)
+              for h, p in zip(with_headers["rounds"], plain["rounds"])]
+    return {"headers_behind_nginx_us": round(statistics.median(deltas), 1),
+            "headers_behind_nginx_per_round": [round(d, 1) for d in deltas],
+            "headers_behind_nginx_rate_ratio": round(with_headers["rate"] / plain["rate"], 3) if plain["rate"] else None}
+
+
 def report(ctx, results, path):
     direct, proxied, allh = results["api_direct"], results["api_proxied"], results["hdr_all"]
     deltas = [(a["cpu_us_per_request"]["gunicorn"] or 0) - (d["cpu_us_per_request"]["gunicorn"] or 0)
@@ -91,6 +102,8 @@ def report(ctx, results, path):
         # gunicorn behind nginx over direct: the headers, and the rest (unix socket vs TCP,
         # nginx's keep-alive pattern).
         "gunicorn_extra_us": round(cpu_p["gunicorn"] - cpu_d["gunicorn"], 1),
+        # Under load behind nginx: the minimal config with and without this config's headers.
+        **_behind_minimal(results),
         # The same under load, from the CPU counters: noisier, and it includes the kernel.
         "headers_under_load_us": round(statistics.median(deltas), 1),
         "headers_under_load_per_round": [round(d, 1) for d in deltas],
@@ -115,6 +128,10 @@ def lines(data):
            f"  {'through nginx (unix socket)':<34}{p['gunicorn']:>9.0f}{p['nginx']:>8.0f}{p['wrk']:>6.0f}{total_p:>7.0f}",
            f"  gunicorn behind nginx over direct: {b['gunicorn_extra_us']:+.0f} us, of which nginx's headers "
            f"{b['headers_under_load_us']:+.0f} us (rounds: {', '.join(f'{v:+.0f}' for v in b['headers_under_load_per_round'])})"]
+    if "headers_behind_nginx_us" in b:
+        out.append(f"  behind the minimal nginx, its config's headers cost gunicorn {b['headers_behind_nginx_us']:+.0f} us "
+                   f"(rounds: {', '.join(f'{v:+.0f}' for v in b['headers_behind_nginx_per_round'])}) and "
+                   f"{1 - b['headers_behind_nginx_rate_ratio']:.0%} of the throughput")
     rp = b["request_path"]
     bare = rp["cases"]["bare"]
     out += ["", f"gunicorn's Python path for one request, in one process (median of {rp['rounds']} rounds x "

@@ -67,7 +67,7 @@ def _cost(plt, data, path):
     pool = data["pool"]
     rows = [("direct", pool["api_direct"]), ("direct + nginx's headers", pool["hdr_all"]),
             ("nginx (this config)", pool["api_proxied"])]
-    rows += [(name, pool[f"front_{name}"]) for name in ("nginx-minimal", "caddy", "haproxy") if f"front_{name}" in pool]
+    rows += [(name, pool[f"front_{name}"]) for name in ("nginx-minimal", "nginx-minimal+headers", "caddy", "haproxy") if f"front_{name}" in pool]
     fig, ax = plt.subplots(figsize=(9, 3.6))
     for i, (label, r) in enumerate(rows):
         cpu = r["cpu_us_per_request"]

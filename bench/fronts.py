@@ -1,6 +1,7 @@
 """The same gunicorn (the main stack's, over its unix socket) behind four fronts: this
 project's nginx config, a minimal proxy_pass nginx with upstream keep-alive (the floor for
-nginx), Caddy and HAProxy. Same load as the API rows; run in their pool, interleaved."""
+nginx), Caddy and HAProxy; and the minimal nginx again with this config's headers (what the
+headers cost gunicorn under load). Same load as the API rows; run in their pool, interleaved."""
 
 from contextlib import ExitStack
 
@@ -17,7 +18,7 @@ def start(ctx, exits: ExitStack):
     started = {}
     for name, front in stacks.FRONTS.items():
         port = free_port()
-        proc = exits.enter_context(front(ctx.work / f"front-{name}", port, ctx.main.socket_path))
+        proc = exits.enter_context(front(ctx.work / f"front-{name}", port, ctx.main.socket_path, prefix=ctx.prefix))
         started[name] = (port, proc.pid)
     return started
 
@@ -52,7 +53,7 @@ def targets(data):
 
 def lines(data):
     f = data["fronts"]
-    out = ["", "the same gunicorn behind four fronts (wrk -c16, hello route):",
+    out = ["", "the same gunicorn behind four fronts, and the minimal nginx with this config's headers (wrk -c16, hello route):",
            f"  {'front':<22}{'req/s':>9}{'p50 ms':>8}{'p99 ms':>8}{'front CPU us/req':>18}{'gunicorn us/req':>17}{'errors':>8}"]
     for name, r in f["fronts"].items():
         out.append(f"  {name:<22}{r['rate']:>9,.0f}{r['p50_ms']:>8.2f}{r['p99_ms']:>8.2f}{r['front_cpu_us']:>18.0f}"

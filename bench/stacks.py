@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 from contextlib import contextmanager
+from functools import partial
 
 from stack.env import SETTING_NAMES
 from stack.native import RUN_ROOT, NativeStack, _worker_user_clause, free_port
@@ -59,7 +60,19 @@ class BenchStack(NativeStack):
 
 
 # ---- fronts: other proxies in front of a stack's gunicorn (its unix socket) ----------------
-def _minimal_nginx_conf(folder, port, socket_path):
+# Each takes (folder, port, socket_path, prefix); the prefix is the API's, for the headers.
+# The headers this project's config adds, with the values it sends here (no trusted proxy).
+NGINX_HEADERS = """
+            proxy_set_header Host $http_host;
+            proxy_set_header X-Forwarded-For $remote_addr;
+            proxy_set_header X-Forwarded-Proto $scheme;
+            proxy_set_header X-Forwarded-Host $http_host;
+            proxy_set_header X-Forwarded-Port $server_port;
+            proxy_set_header X-Forwarded-Prefix {prefix};
+            proxy_set_header X-Request-ID $request_id;"""
+
+
+def _minimal_nginx_conf(folder, port, socket_path, headers=False, prefix="/api"):
     user = _worker_user_clause()
     return (f"user {user};\n" if user else "") + f"""worker_processes auto;
 pid {folder}/nginx.pid;
@@ -78,7 +91,7 @@ http {{
         location / {{
             proxy_pass http://api;
             proxy_http_version 1.1;
-            proxy_set_header Connection "";
+            proxy_set_header Connection "";{NGINX_HEADERS.format(prefix=prefix) if headers else ""}
         }}
     }}
 }}
@@ -86,18 +99,20 @@ http {{
 
 
 @contextmanager
-def minimal_nginx(folder, port, socket_path):
-    """nginx with only proxy_pass and upstream keep-alive: the floor for an nginx front."""
+def minimal_nginx(folder, port, socket_path, prefix="/api", headers=False):
+    """nginx with only proxy_pass and upstream keep-alive: the floor for an nginx front. With
+    `headers`, it also sends the headers this project's config adds, and nothing else: the
+    difference is what those headers cost gunicorn under load."""
     (folder / "tmp").mkdir(parents=True, exist_ok=True)
     conf = folder / "nginx.conf"
-    conf.write_text(_minimal_nginx_conf(folder, port, socket_path))
+    conf.write_text(_minimal_nginx_conf(folder, port, socket_path, headers, prefix))
     with running(["nginx", "-p", str(folder), "-c", str(conf), "-e", str(folder / "error.log"),
                   "-g", "daemon off;"], port=port) as proc:
         yield proc
 
 
 @contextmanager
-def caddy(folder, port, socket_path):
+def caddy(folder, port, socket_path, prefix="/api"):
     """Caddy's reverse_proxy as its docs show it (it sends X-Forwarded-For/-Proto/-Host)."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "Caddyfile").write_text(f"""{{
@@ -116,7 +131,7 @@ http://127.0.0.1:{port} {{
 
 
 @contextmanager
-def haproxy(folder, port, socket_path):
+def haproxy(folder, port, socket_path, prefix="/api"):
     """HAProxy in http mode with X-Forwarded-For; idle server connections are reused (its
     default http-reuse safe)."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -140,7 +155,8 @@ backend api
         yield proc
 
 
-FRONTS = {"nginx-minimal": minimal_nginx, "caddy": caddy, "haproxy": haproxy}
+FRONTS = {"nginx-minimal": minimal_nginx, "nginx-minimal+headers": partial(minimal_nginx, headers=True),
+          "caddy": caddy, "haproxy": haproxy}
 
 
 def gunicorn_effective(settings):
