@@ -53,3 +53,15 @@ def test_a_bad_part_is_named_with_what_is_allowed():
     assert proc.returncode == 2
     assert "--only takes parts out of load,hotspots,scaling,concurrency,pages, not nonsense" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_minimal_nginx_config_with_the_headers_is_valid_nginx(tmp_path):
+    from bench import stacks
+
+    (tmp_path / "tmp").mkdir()
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(stacks._minimal_nginx_conf(tmp_path, 8080, tmp_path / "gunicorn.sock", headers=True, prefix="/v1"))
+    check = subprocess.run(["nginx", "-t", "-q", "-p", str(tmp_path), "-c", str(conf), "-e", str(tmp_path / "error.log")],
+                           capture_output=True, text=True, timeout=30)
+    assert check.returncode == 0, check.stderr
+    assert "proxy_set_header X-Forwarded-Prefix /v1;" in conf.read_text()
