@@ -81,7 +81,7 @@ def _cost(plt, data, path):
     ax.invert_yaxis()
     ax.set_xlabel("CPU microseconds per request (median of the rounds)")
     ax.set_xlim(right=ax.get_xlim()[1] * 1.25)
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3, fontsize=8, frameon=False)
     _title(fig, data, "Where a request's CPU goes: the API direct and behind each front (wrk -c16)")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
