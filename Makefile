@@ -8,6 +8,7 @@ NPM_STAMP := frontend/node_modules/.package-lock.json
 # Programs the tests drive for real; installed from Debian when missing and run as root.
 TEST_TOOLS := nginx envsubst socat caddy haproxy chromium curl openssl pebble certutil systemd-analyze
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 
 .DEFAULT_GOAL := help
 .PHONY: help up dev down https https-local doctor systemd test test-unit test-docker bench clean
@@ -49,9 +50,9 @@ test-docker: $(VENV)/.dev $(NPM_STAMP) ## Only the Docker suite: the compose sta
 	@$(PY) -m stack tools chromium
 	$(PY) -m pytest tests/docker $(PYTEST_ARGS)
 
-bench: $(VENV)/.dev $(NPM_STAMP) ## Measure throughput, latency, page weight, cold start (a few minutes; not in test)
-	@$(PY) -m stack tools nginx envsubst wrk
-	$(PY) bench/run.py
+bench: $(VENV)/.bench $(NPM_STAMP) ## Measure where a request's time goes, fronts, workers, scaling (~9 min; QUICK=1 ~2 min; not in test)
+	@$(PY) -m stack tools nginx envsubst wrk caddy haproxy
+	$(PY) -m bench $(if $(QUICK),--quick) $(BENCH_ARGS)
 
 clean: ## Remove the venv, node_modules, the build and runtime files
 	rm -rf $(VENV) frontend/node_modules frontend/dist .run test-results
@@ -67,6 +68,10 @@ $(VENV)/.runtime: $(VENV)/bin/python backend/requirements.txt stack/requirements
 
 $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+$(VENV)/.bench: $(VENV)/.dev bench/requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r bench/requirements.txt
 	@touch $@
 
 $(NPM_STAMP): frontend/package-lock.json

@@ -61,7 +61,9 @@ forwarder_headers = ""
 worker_class = _server.worker_class
 # Cores + 1 (WEB_CONCURRENCY): nginx shares the cores; 2 x cores + 1 measured 5-20% slower.
 workers = _server.workers
-# 2 threads: a worker serves another request while one waits on I/O; 1 measured no faster here.
+# 16 threads: a route that waits (a database call) holds a thread, not a core. make bench, 50 ms
+# route at 64 clients: 2 threads ~100 req/s, 16 ~740, for ~1 MiB more per worker. gevent went
+# further but patches the standard library (README, Performance); sync serves one at a time.
 threads = _server.threads
 # Above nginx's proxy_read_timeout (API_TIMEOUT), so nginx answers a slow request with a JSON
 # 504 before gunicorn kills the worker.

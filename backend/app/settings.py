@@ -94,7 +94,7 @@ class ServerSettings:
     """gunicorn's settings (backend/gunicorn.conf.py), checked together."""
 
     workers: int
-    threads: int = 2
+    threads: int = 16
     timeout: int = 60
     keepalive: int = 75
     api_timeout: int = 30
@@ -129,7 +129,7 @@ def load_server(environ=None, cpu_count=None):
 
     values = dict(
         workers=get(parse_whole, "WEB_CONCURRENCY", (cpu_count or os.cpu_count() or 1) + 1, 1, 256),
-        threads=get(parse_whole, "GUNICORN_THREADS", 2, 1, 256),
+        threads=get(parse_whole, "GUNICORN_THREADS", 16, 1, 256),
         timeout=get(parse_whole, "GUNICORN_TIMEOUT", 60, 2, 86400, " of seconds"),
         keepalive=get(parse_whole, "GUNICORN_KEEPALIVE", 75, 1, 3600, " of seconds"),
         api_timeout=get(parse_whole, "API_TIMEOUT", 30, 1, 86399, " of seconds"),

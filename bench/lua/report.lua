@@ -1,4 +1,4 @@
--- Appended to every wrk script the bench runs: prints one line of JSON that bench/run.py reads
+-- Appended to every wrk script the bench runs: prints one line of JSON that the bench (bench/wrk.py) reads
 -- (wrk's own text summary rounds the numbers and spreads them over several lines).
 
 function done(summary, latency, requests)
