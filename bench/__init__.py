@@ -16,3 +16,12 @@ and the parts they share: ``wrk`` (load and CPU accounting), ``procs`` (processe
 ``machine`` (versions). ``python -m bench`` runs them all and prints one report; see
 ``__main__``.
 """
+
+import sys
+from pathlib import Path
+
+# The bench reuses the tests' process helpers (tests/support, imported as ``support`` as the tests
+# do). A dependency may install a top-level ``tests`` package, so the folder goes on the path.
+_TESTS = str(Path(__file__).resolve().parent.parent / "tests")
+if _TESTS not in sys.path:
+    sys.path.insert(0, _TESTS)

@@ -14,7 +14,7 @@ from functools import partial
 
 from stack.env import SETTING_NAMES
 from stack.native import RUN_ROOT, NativeStack, _worker_user_clause, free_port
-from tests.support.processes import running
+from support.processes import running  # tests/support (bench/__init__ puts tests/ on the path)
 
 ROOT = RUN_ROOT.parent
 

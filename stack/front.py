@@ -7,7 +7,7 @@ nginx and stops before it, and stopping ends it with the rest.
 
 import socket
 
-from . import tools
+from . import logs, tools
 from .env import ROOT
 from .native import NativeStack, check_port_free
 from .supervision import Program
@@ -55,6 +55,11 @@ class HttpsStack(NativeStack):
 
     def services(self):
         return [*super().services(), ("caddy", self._caddy_listens, 30)]
+
+    def ready_line(self, name):
+        if name == "caddy":
+            return f"caddy ready: the app is at {self.url}/; log {logs.shown(self.log_path('caddy'))}"
+        return super().ready_line(name)
 
     def _caddy_listens(self):
         # Any TLS listener will do: the certificate may still be on its way from the CA.

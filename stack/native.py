@@ -13,6 +13,7 @@ import grp
 import os
 import pwd
 import signal
+import random
 import socket
 import subprocess
 import sys
@@ -41,7 +42,25 @@ def _die_with_parent():
         pass
 
 
+def _ephemeral_floor():
+    try:
+        return int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_port(host="127.0.0.1"):
+    """A port that is free now, below the kernel's ephemeral range: a port the kernel hands out
+    (bind to 0) can be taken a moment later by any outgoing connection, e.g. a test's load."""
+    floor = _ephemeral_floor()
+    for _ in range(200):
+        port = random.randrange(10000, max(floor, 10001))
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind((host, port))
+            except OSError:
+                continue
+            return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return sock.getsockname()[1]

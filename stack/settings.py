@@ -20,6 +20,8 @@ DEFAULTS = {
     "WEB_CONCURRENCY": "", "GUNICORN_WORKER_CLASS": "gthread", "GUNICORN_THREADS": "16",
     "GUNICORN_TIMEOUT": "60", "GUNICORN_KEEPALIVE": "75", "GUNICORN_LOG_LEVEL": "info",
     "VITE_PORT": "5173", "ACCESS_LOG": "",
+    # Read by Docker Compose and stack/https.py, which check them and know their defaults.
+    "IMAGE_TAG": "", "DOMAIN": "", "ACME_EMAIL": "", "ACME_CA": "", "HTTPS_PORT": "", "HTTP_REDIRECT_PORT": "",
 }
 assert set(DEFAULTS) == set(SETTING_NAMES)
 

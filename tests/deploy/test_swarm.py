@@ -218,4 +218,6 @@ def test_a_killed_replica_is_replaced(deployed):
         took = time.monotonic() - killed_at
         wait_until(lambda: load.total > 0 and deployed.api_answers(), 10, "answers after the replacement")
     load.report(f"kill of one replica, replaced in {took:.1f} s")
-    assert load.outcomes.get(200, 0) == load.total
+    # SIGKILL can cut the answers the killed replica was sending at that moment (at most one per
+    # client thread); every other request must succeed.
+    assert load.total - load.outcomes.get(200, 0) <= 2, load.outcomes

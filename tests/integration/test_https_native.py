@@ -43,7 +43,7 @@ def test_https_local_natively(built_frontend, tmp_path):
         os.kill(proc.pid, signal.SIGINT)
         out, _ = proc.communicate(timeout=60)
 
-    assert f"the app is at https://localhost:{https_port}/" in out
+    assert f"caddy ready: the app is at https://localhost:{https_port}/" in out, out
     assert response.status == 302
     assert response.header("Location") == f"https://localhost:{https_port}/api/result"
     assert response.header("Strict-Transport-Security") == "max-age=31536000"
