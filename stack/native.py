@@ -172,6 +172,10 @@ class NativeStack:
             SPA_DEV_SERVER="",
         )
         env.pop("RESOLVER", None)  # Docker's DNS; natively the upstream is an address
+        # gunicorn itself reads WEB_CONCURRENCY at import and fails on an empty one (.env.example
+        # leaves it empty): empty means the default, so the child does not get it at all.
+        if not env.get("WEB_CONCURRENCY"):
+            env.pop("WEB_CONCURRENCY", None)
         return env
 
     # ---- what runs ------------------------------------------------------------------------------

@@ -104,3 +104,13 @@ def test_every_bad_value_is_listed_at_once():
     with pytest.raises(stack_settings.BadSettings) as error:
         stack_settings.validate({"WEB_CONCURRENCY": "zero", "GUNICORN_WORKER_CLASS": "nope", "HTTP_PORT": "x"})
     assert [p.split("=")[0] for p in error.value.problems] == ["HTTP_PORT", "WEB_CONCURRENCY", "GUNICORN_WORKER_CLASS"]
+
+
+@pytest.mark.parametrize("value", ["", "3"])
+def test_gunicorn_gets_web_concurrency_only_when_set(value, tmp_path):
+    from stack import settings as stack_settings
+    from stack.native import NativeStack
+
+    settings = stack_settings.validate({"WEB_CONCURRENCY": value, "HTTP_PORT": "8000"})
+    env = NativeStack(settings, name=f"unit-{tmp_path.name}")._child_env()
+    assert env.get("WEB_CONCURRENCY", "absent") == (value or "absent")
