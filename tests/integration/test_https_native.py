@@ -22,18 +22,25 @@ def test_https_local_natively(built_frontend, tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in SETTING_NAMES}
     env.update(stack_settings(HTTPS_PORT=https_port, HTTP_REDIRECT_PORT=redirect_port),
                STACK="native", PYTHONUNBUFFERED="1", XDG_DATA_HOME=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path))
-    proc = subprocess.Popen([sys.executable, "-m", "stack", "https", "--local", "--name", RUN_NAME], cwd=ROOT,
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
+    out_file = tmp_path / "https.out"
+    with open(out_file, "w") as sink:
+        proc = subprocess.Popen([sys.executable, "-m", "stack", "https", "--local", "--name", RUN_NAME], cwd=ROOT,
+                                env=env, stdout=sink, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     root = tmp_path / "caddy" / "pki" / "authorities" / "local" / "root.crt"
+    ready = f"caddy ready: the app is at https://localhost:{https_port}/"
     try:
+        # supervisord starts Caddy beside gunicorn, so Caddy may answer (a JSON 502) before the API
+        # does; the runner's ready line comes only once gunicorn, nginx and Caddy all answer.
         deadline = time.monotonic() + 90
+        while ready not in out_file.read_text():
+            assert time.monotonic() < deadline and proc.poll() is None, f"no ready line:\n{out_file.read_text()}"
+            time.sleep(0.2)
         response = None
-        while response is None:
-            assert time.monotonic() < deadline and proc.poll() is None, "no https answer in time"
+        while response is None:  # Caddy listens before its local CA has signed the certificate
+            assert time.monotonic() < deadline, "no https answer in time"
             try:
                 response = request(https_port, "/api/", host=f"localhost:{https_port}", tls=(root, "localhost"))
-            except (OSError, FileNotFoundError):
+            except OSError:  # FileNotFoundError for the root, ssl.SSLError for the handshake
                 time.sleep(0.3)
         children = descendants(proc.pid)
         commands = [Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0] for pid in children]
@@ -41,9 +48,9 @@ def test_https_local_natively(built_frontend, tmp_path):
         redirect = request(redirect_port, "/about", host=f"localhost:{redirect_port}")
     finally:
         os.kill(proc.pid, signal.SIGINT)
-        out, _ = proc.communicate(timeout=60)
+        proc.wait(timeout=60)
+    out = out_file.read_text()
 
-    assert f"caddy ready: the app is at https://localhost:{https_port}/" in out, out
     assert response.status == 302
     assert response.header("Location") == f"https://localhost:{https_port}/api/result"
     assert response.header("Strict-Transport-Security") == "max-age=31536000"
