@@ -17,7 +17,7 @@ import shutil
 import urllib.request
 from pathlib import Path
 
-from . import frontend, logs
+from . import frontend, logs, node
 from . import settings as stack_settings
 from .env import parse_port
 from .errors import StackError
@@ -65,14 +65,17 @@ class DevStack(NativeStack):
             VITE_PORT=str(self.vite_port),
             DEV_API_TARGET=f"http://127.0.0.1:{self.port}",
         )
-        return env
+        # npm and Vite: the Node that `make up` builds with.
+        return node.environ(env)
 
     @property
     def mode(self):
         return "dev mode: Vite's HMR and gunicorn's reload"
 
     def programs(self):
-        npm = shutil.which("npm") or "npm"
+        # The npm of the Node in use (maybe the project-local one), as supervisord will not search PATH
+        # the way this process's child environment has it.
+        npm = shutil.which("npm", path=self._child_env()["PATH"]) or "npm"
         # 127.0.0.1 rather than Vite's "localhost", which may resolve to ::1 alone where nginx
         # would not find it.
         vite = Program("vite", [npm, "run", "dev", "--", "--host", "127.0.0.1", "--clearScreen", "false"],

@@ -1,11 +1,9 @@
 """Builds the SPA (npm ci + vite build) when its sources changed since the last build."""
 
-import os
-import shutil
 import subprocess
 import sys
-from pathlib import Path
 
+from . import node
 from .env import ROOT
 from .errors import StackError
 
@@ -35,23 +33,20 @@ def _run(args, env):
 
 
 def ensure_installed(env=None):
-    """npm ci when node_modules is missing or older than the lock file."""
-    if shutil.which("npm") is None or shutil.which("node") is None:
-        raise StackError(
-            "node and npm are missing: install Node.js 20.19 or newer (https://nodejs.org or your "
-            "package manager), or run the stack in Docker (STACK=docker make up)."
-        )
+    """npm ci when node_modules is missing or older than the lock file; returns the environment
+    (PATH) that finds the Node in use."""
+    env = node.environ(env, announce=True)
     marker = FRONTEND / "node_modules" / ".package-lock.json"
     lock = FRONTEND / "package-lock.json"
     if not marker.exists() or marker.stat().st_mtime < lock.stat().st_mtime:
-        _run(["npm", "ci", "--no-audit", "--no-fund"], dict(env or os.environ))
+        _run(["npm", "ci", "--no-fund"], env)
+    return env
 
 
 def build(settings):
     """Build frontend/dist for the API prefix in `settings`, unless it is up to date."""
-    env = dict(os.environ)
+    env = ensure_installed()
     env["API_PREFIX"] = settings.get("API_PREFIX", "/api")
-    ensure_installed(env)
     stamp = DIST / ".api-prefix"
     fresh = (
         (DIST / "index.html").exists()
