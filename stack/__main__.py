@@ -8,8 +8,8 @@ import time
 
 from . import docker as docker_mode
 from . import env as stack_env
+from . import node, tools
 from . import settings as stack_settings
-from . import tools
 from .env import ROOT
 from .dev import DevStack
 from .errors import StackError
@@ -144,6 +144,20 @@ def cmd_tools(args):
     tools.require(*args.programs)
 
 
+def cmd_npm(args):
+    sys.exit(node.run_npm(args.args))
+
+
+def cmd_audit(args):
+    from . import audit
+
+    sys.exit(audit.run())
+
+
+def cmd_node(args):
+    print(f"stack: {node.select()[1]}")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m stack", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -177,7 +191,19 @@ def main(argv=None):
     p = sub.add_parser("tools", help="install missing programs (as root, from Debian)")
     p.add_argument("programs", nargs="+")
     p.set_defaults(func=cmd_tools)
-    args = parser.parse_args(argv)
+    p = sub.add_parser("npm", help="npm in frontend/ on the Node that engines allows (installed when missing)")
+    p.set_defaults(func=cmd_npm)
+    p = sub.add_parser("audit", help="known advisories in the npm and Python locks (needs an advisory service)")
+    p.set_defaults(func=cmd_audit)
+    p = sub.add_parser("node", help="say which Node the frontend uses (installing the pinned one when needed)")
+    p.set_defaults(func=cmd_node)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["npm"]:
+        # Everything after `npm` is npm's, options included.
+        args = parser.parse_args(["npm"])
+        args.args = argv[1:]
+    else:
+        args = parser.parse_args(argv)
     try:
         args.func(args)
     except stack_settings.BadSettings as exc:
