@@ -5,13 +5,18 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 NPM_STAMP := frontend/node_modules/.package-lock.json
+# npm in frontend/ on the Node that package.json's engines allows: the machine's, or the one
+# pinned in .nvmrc, installed into .tools/node when the machine has none that fits.
+NPM := $(PY) -m stack npm
+# The Python locks: resolved from the *.in files for every platform, with hashes (make lock).
+UV_COMPILE := $(VENV)/bin/uv pip compile --quiet --universal --generate-hashes
 # Programs the tests drive for real; installed from Debian when missing and run as root.
 TEST_TOOLS := nginx envsubst socat caddy haproxy chromium curl openssl pebble certutil systemd-analyze
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help up dev down https https-local doctor systemd test test-unit test-docker bench clean
+.PHONY: help up dev down https https-local doctor systemd test test-unit test-docker lint format audit lock bench clean
 
 help: ## List the tasks
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -35,46 +40,70 @@ systemd: $(VENV)/.runtime ## Write systemd units for the native stack: make syst
 	@$(PY) -m stack systemd $(SYSTEMD_ARGS)
 
 doctor: $(VENV)/.runtime ## Probe a running deployment: make doctor [URL=https://example.com/]
+	@$(PY) -m stack node
 	@$(PY) -m stack doctor $(URL)
 
-test: $(VENV)/.dev $(NPM_STAMP) ## Install what the tests need, then run every test
+test: $(VENV)/.dev $(NPM_STAMP) ## Install what the tests need, then lint and run every test
+	@$(MAKE) --no-print-directory lint
 	@$(PY) -m stack tools $(TEST_TOOLS)
-	cd frontend && npm run --silent test:unit
+	$(NPM) run --silent test:unit
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-unit: $(VENV)/.dev $(NPM_STAMP) ## Only the unit tests (Flask test client, Vitest)
-	cd frontend && npm run --silent test:unit
+	$(NPM) run --silent test:unit
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
 
 test-docker: $(VENV)/.dev $(NPM_STAMP) ## Only the Docker suite: the compose stack on a real engine (installed and started when missing)
 	@$(PY) -m stack tools chromium
 	$(PY) -m pytest tests/docker $(PYTEST_ARGS)
 
+lint: $(VENV)/.dev $(NPM_STAMP) ## ruff (lint and format check), ESLint and Prettier (check only)
+	$(VENV)/bin/ruff check --no-cache .
+	$(VENV)/bin/ruff format --no-cache --check .
+	$(NPM) run --silent lint
+
+format: $(VENV)/.dev $(NPM_STAMP) ## Rewrite the code as ruff format and Prettier want it
+	$(VENV)/bin/ruff format --no-cache .
+	$(NPM) run --silent format
+
+audit: $(VENV)/.dev $(NPM_STAMP) ## Known advisories: npm audit (high and up) and pip-audit of the locks
+	@$(PY) -m stack audit
+
+lock: $(VENV)/.dev ## Re-resolve the Python locks (full tree, hashes) from the *.in files
+	$(UV_COMPILE) --python-version 3.10 backend/requirements.in -o backend/requirements.txt
+	$(UV_COMPILE) --python-version 3.10 stack/requirements.in -o stack/requirements.txt
+	$(UV_COMPILE) --python-version 3.11 requirements-dev.in -o requirements-dev.txt
+	$(UV_COMPILE) --python-version 3.11 bench/requirements.in -o bench/requirements.txt
+
 bench: $(VENV)/.bench $(NPM_STAMP) ## Measure where a request's time goes, fronts, workers, scaling (~9 min; QUICK=1 ~2 min; not in test)
 	@$(PY) -m stack tools nginx envsubst wrk caddy haproxy
 	$(PY) -m bench $(if $(QUICK),--quick) $(BENCH_ARGS)
 
 clean: ## Remove the venv, node_modules, the build and runtime files
-	rm -rf $(VENV) frontend/node_modules frontend/dist .run test-results
+	rm -rf $(VENV) frontend/node_modules frontend/dist .run test-results .tools
 
 $(VENV)/bin/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' || \
 	  { echo "make: Python 3.10 or newer is needed as $(PYTHON) (set PYTHON=...)"; exit 1; }
 	$(PYTHON) -m venv $(VENV) || { echo "make: could not create $(VENV): install python3-venv (apt-get install python3-venv)"; exit 1; }
 
+# Hash-checked installs: every package of the full tree must match a hash in its lock.
 $(VENV)/.runtime: $(VENV)/bin/python backend/requirements.txt stack/requirements.txt
-	$(PY) -m pip install --quiet --disable-pip-version-check -r backend/requirements.txt -r stack/requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r backend/requirements.txt -r stack/requirements.txt
 	@touch $@
 
 $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@$(PY) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+	  { echo "make: the test tools need Python 3.11 or newer as $(PYTHON) (set PYTHON=...)"; exit 1; }
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.txt
 	@touch $@
 
 $(VENV)/.bench: $(VENV)/.dev bench/requirements.txt
-	$(PY) -m pip install --quiet --disable-pip-version-check -r bench/requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r bench/requirements.txt
 	@touch $@
 
-$(NPM_STAMP): frontend/package-lock.json
-	@command -v npm >/dev/null || { echo "make: npm is missing: install Node.js 20.19 or newer"; exit 1; }
-	cd frontend && npm ci --no-audit --no-fund
+# npm ci shows advisories (make audit checks them); the stamp is npm's own, rewritten by every ci.
+# The runner (python -m stack npm) picks the Node, so it needs the runtime packages first.
+$(NPM_STAMP): frontend/package-lock.json .nvmrc | $(VENV)/.runtime
+	$(NPM) ci --no-fund
 	@touch $@
