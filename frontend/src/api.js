@@ -30,16 +30,19 @@ const REASONS = {
 export class ApiError extends Error {
   /**
    * @param {string} message what went wrong, in one plain sentence
-   * @param {{status?: number|null, url?: string, requestId?: string, cause?: unknown}} [details]
-   *   status is the HTTP status, or null when no answer came at all; requestId is the
-   *   answer's X-Request-ID (nginx writes it in its access log), '' when there was none
+   * @param {{status?: number|null, url?: string, requestId?: string, body?: unknown,
+   *   cause?: unknown}} [details]
+   *   status: the HTTP status, or null when no answer came at all;
+   *   requestId: the answer's X-Request-ID (nginx writes it in its access log), '' when none;
+   *   body: the answer parsed as JSON (undefined when it was not JSON), e.g. a 400's details
    */
-  constructor(message, { status = null, url = '', requestId = '', cause } = {}) {
+  constructor(message, { status = null, url = '', requestId = '', body, cause } = {}) {
     super(message, cause === undefined ? undefined : { cause })
     this.name = 'ApiError'
     this.status = status
     this.url = url
     this.requestId = requestId
+    this.body = body
   }
 }
 
@@ -86,8 +89,10 @@ function errorSentence({ what, status, reason, body, parsed, id }) {
   return `The API failed on ${what} with ${status} ${reason}${said}${id}.`
 }
 
-async function request(path, { timeoutMs = DEFAULT_TIMEOUT_MS, method = 'GET' } = {}) {
+async function request(method, path, { timeoutMs = DEFAULT_TIMEOUT_MS, body: payload } = {}) {
   const url = apiPath(path)
+  const headers = { Accept: 'application/json' }
+  if (payload !== undefined) headers['Content-Type'] = 'application/json'
   const controller = new AbortController()
   let timedOut = false
   const timer = setTimeout(() => {
@@ -101,7 +106,8 @@ async function request(path, { timeoutMs = DEFAULT_TIMEOUT_MS, method = 'GET' } 
     response = await fetch(url, {
       method,
       redirect: 'follow',
-      headers: { Accept: 'application/json' },
+      headers,
+      body: payload === undefined ? undefined : JSON.stringify(payload),
       signal: controller.signal,
     })
     text = await response.text()
@@ -138,6 +144,7 @@ async function request(path, { timeoutMs = DEFAULT_TIMEOUT_MS, method = 'GET' } 
       status,
       url,
       requestId,
+      body,
     })
   }
 
@@ -153,27 +160,43 @@ async function request(path, { timeoutMs = DEFAULT_TIMEOUT_MS, method = 'GET' } 
   }
 
   return {
+    data: body,
+    status,
+    requestId,
     finalUrl: response.url,
     redirected: response.redirected,
-    status: response.status,
-    data: body,
   }
 }
+
+/**
+ * GET {prefix}{path}. Resolves to {data, status, requestId, finalUrl, redirected}
+ * (data: the parsed JSON); rejects with an ApiError.
+ */
+export function get(path, options) {
+  return request('GET', path, options)
+}
+
+/** POST {prefix}{path} with `body` sent as JSON; answers as get() does. */
+export function post(path, body, options) {
+  return request('POST', path, { ...options, body })
+}
+
+// The diagnostic's calls (the home page).
 
 /**
  * GET {prefix}/ and let the browser follow the redirect it answers with.
  * finalUrl is where the browser landed.
  */
 export function fetchResult(options) {
-  return request('/', options)
+  return get('/', options)
 }
 
 /** GET {prefix}/whoami: how the API sees the request (scheme, host, port...). */
 export function fetchWhoami(options) {
-  return request('/whoami', options)
+  return get('/whoami', options)
 }
 
 /** GET {prefix}/health. */
 export function fetchHealth(options) {
-  return request('/health', options)
+  return get('/health', options)
 }

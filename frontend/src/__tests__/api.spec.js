@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 
-import { API_PREFIX, ApiError, apiPath, fetchResult, fetchWhoami } from '../api.js'
+import { API_PREFIX, ApiError, apiPath, fetchResult, fetchWhoami, get, post } from '../api.js'
 import { fakeResponse, rejectionOf, stubFetch } from './fakeFetch.js'
 
 const ORIGIN = 'http://localhost:8000'
@@ -167,5 +167,89 @@ describe('fetchWhoami', () => {
     expect(err.message).toBe(
       `The API failed on GET ${API_PREFIX}/whoami with 500 Internal Server Error, saying "boom".`,
     )
+  })
+})
+
+describe('get and post', () => {
+  it('get reads the JSON answer and its request id', async () => {
+    const fetchMock = stubFetch(async () =>
+      fakeResponse({ body: { status: 'ok' }, requestId: 'abc123' }),
+    )
+
+    const answer = await get('/health')
+
+    const [url, init] = fetchMock.mock.calls[0]
+    expect(url).toBe(`${API_PREFIX}/health`)
+    expect(init.method).toBe('GET')
+    expect(init.body).toBeUndefined()
+    expect(answer.data).toEqual({ status: 'ok' })
+    expect(answer.requestId).toBe('abc123')
+  })
+
+  it('post sends its body as JSON', async () => {
+    const fetchMock = stubFetch(async (url, init) =>
+      fakeResponse({ status: 201, body: { echo: JSON.parse(init.body) } }),
+    )
+
+    const answer = await post('/notes', { text: 'hi', tags: ['a'] })
+
+    const [url, init] = fetchMock.mock.calls[0]
+    expect(url).toBe(`${API_PREFIX}/notes`)
+    expect(init.method).toBe('POST')
+    expect(init.headers).toEqual({
+      Accept: 'application/json',
+      'Content-Type': 'application/json',
+    })
+    expect(init.body).toBe('{"text":"hi","tags":["a"]}')
+    expect(answer.status).toBe(201)
+    expect(answer.data).toEqual({ echo: { text: 'hi', tags: ['a'] } })
+  })
+
+  it('a JSON error keeps status, request id and the parsed body', async () => {
+    const error = { error: 'Bad Request', message: 'text is required', status: 400 }
+    stubFetch(async () => fakeResponse({ status: 400, body: error, requestId: 'req-42' }))
+
+    const err = await rejectionOf(post('/notes', {}))
+
+    expect(err).toBeInstanceOf(ApiError)
+    expect(err.status).toBe(400)
+    expect(err.requestId).toBe('req-42')
+    expect(err.body).toEqual(error)
+    expect(err.url).toBe(`${API_PREFIX}/notes`)
+    expect(err.message).toBe(
+      `The API refused POST ${API_PREFIX}/notes with 400 Bad Request, saying "text is required" (request id req-42).`,
+    )
+  })
+
+  it('a non-JSON error has a status and request id but no body', async () => {
+    stubFetch(async () =>
+      fakeResponse({
+        status: 500,
+        body: '<html>500 Internal Server Error</html>',
+        contentType: 'text/html',
+        requestId: 'req-7',
+      }),
+    )
+
+    const err = await rejectionOf(get('/slow'))
+
+    expect(err.status).toBe(500)
+    expect(err.requestId).toBe('req-7')
+    expect(err.body).toBeUndefined()
+    expect(err.message).toContain('the answer was not JSON')
+  })
+
+  it('a network failure has neither status nor request id', async () => {
+    stubFetch(async () => {
+      throw new TypeError('NetworkError when attempting to fetch resource.')
+    })
+
+    const err = await rejectionOf(post('/notes', { text: 'hi' }))
+
+    expect(err).toBeInstanceOf(ApiError)
+    expect(err.status).toBeNull()
+    expect(err.requestId).toBe('')
+    expect(err.body).toBeUndefined()
+    expect(err.message).toContain(`POST ${API_PREFIX}/notes got no answer at all`)
   })
 })
