@@ -3,6 +3,8 @@ import { fileURLToPath, URL } from 'node:url'
 import { defineConfig } from 'vite'
 import vue from '@vitejs/plugin-vue'
 
+import { SITE_DESCRIPTION, SITE_TITLE } from './src/site.js'
+
 export const DEFAULT_API_PREFIX = '/api'
 export const DEFAULT_DEV_PORT = 5173
 
@@ -80,12 +82,26 @@ export function apiProxy(apiPrefix, target, httpPort) {
   return { [pattern]: { target: origin, changeOrigin: false } }
 }
 
+const HTML_ESCAPES = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }
+
+/** index.html's %SITE_TITLE% and %SITE_DESCRIPTION%, from src/site.js (HTML-escaped). */
+export function siteHtml() {
+  const escape = (text) => text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c])
+  return {
+    name: 'site-html',
+    transformIndexHtml: (html) =>
+      html
+        .replaceAll('%SITE_TITLE%', escape(SITE_TITLE))
+        .replaceAll('%SITE_DESCRIPTION%', escape(SITE_DESCRIPTION)),
+  }
+}
+
 export default defineConfig(() => {
   const apiPrefix = resolveApiPrefix(process.env.API_PREFIX)
   const devPort = resolveDevPort(process.env.VITE_PORT)
 
   return {
-    plugins: [vue()],
+    plugins: [vue(), siteHtml()],
     resolve: {
       alias: {
         '@': fileURLToPath(new URL('./src', import.meta.url)),

@@ -3,7 +3,8 @@ import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { createMemoryHistory, createRouter } from 'vue-router'
 
 import App from '../App.vue'
-import { routes } from '../router/index.js'
+import { routes, titleFor } from '../router/index.js'
+import { SITE_TITLE } from '../site.js'
 import { API_PREFIX, fetchResult, fetchWhoami } from '../api.js'
 
 vi.mock('../api.js', async (importOriginal) => {
@@ -27,19 +28,32 @@ beforeEach(() => {
 })
 
 describe('App shell and routes', () => {
-  it('has header, nav and main landmarks with links to Home and About', async () => {
+  it('has header, nav and main landmarks, and the app name in the header', async () => {
     const { wrapper } = await mountAt('/')
 
     expect(wrapper.find('header').exists()).toBe(true)
     expect(wrapper.find('main#main').exists()).toBe(true)
-    const nav = wrapper.get('nav')
-    expect(nav.attributes('aria-label')).toBe('Main')
-    const links = nav.findAll('a')
-    expect(links.map((a) => [a.text(), a.attributes('href')])).toEqual([
-      ['Home', '/'],
-      ['About', '/about'],
-    ])
+    expect(wrapper.get('.brand').text()).toBe(SITE_TITLE)
+    expect(wrapper.get('nav').attributes('aria-label')).toBe('Main')
     expect(wrapper.find('[data-testid="home-view"]').exists()).toBe(true)
+  })
+
+  it('links every route that has a navLabel, in the routes order, and no other', async () => {
+    const { wrapper } = await mountAt('/')
+
+    const labelled = routes.filter((r) => r.meta && r.meta.navLabel)
+    expect(labelled.length).toBeGreaterThan(0)
+    const links = wrapper.get('nav').findAll('a')
+    expect(links.map((a) => [a.text(), a.attributes('href')])).toEqual(
+      labelled.map((r) => [r.meta.navLabel, r.path]),
+    )
+  })
+
+  it('names the tab after the route, then the app', async () => {
+    const { router } = await mountAt('/')
+    expect(titleFor(router.currentRoute.value)).toBe(SITE_TITLE)
+    await router.push('/about')
+    expect(titleFor(router.currentRoute.value)).toBe(`About · ${SITE_TITLE}`)
   })
 
   it('goes to About through the nav link', async () => {

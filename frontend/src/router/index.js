@@ -1,20 +1,23 @@
 import { createRouter, createWebHistory } from 'vue-router'
 
+import { SITE_TITLE } from '../site.js'
 import HomeView from '../views/HomeView.vue'
 
+// A route with meta.navLabel gets a link in the header, in this order; meta.title names the
+// browser tab (before the app's name).
 export const routes = [
   {
     path: '/',
     name: 'home',
     component: HomeView,
-    meta: { title: 'URL check' },
+    meta: { navLabel: 'Home' },
   },
   {
     path: '/about',
     name: 'about',
     // Loaded on first visit: keeps the first page small.
     component: () => import('../views/AboutView.vue'),
-    meta: { title: 'About' },
+    meta: { title: 'About', navLabel: 'About' },
   },
   {
     path: '/:pathMatch(.*)*',
@@ -32,9 +35,14 @@ const router = createRouter({
   },
 })
 
+/** The browser tab's title for a route: 'About · <app>', or the app's name alone. */
+export function titleFor(route) {
+  const title = route.meta && route.meta.title
+  return title ? `${title} · ${SITE_TITLE}` : SITE_TITLE
+}
+
 router.afterEach((to) => {
-  const title = to.meta.title
-  document.title = title && title !== 'URL check' ? `${title} · URL check` : 'URL check'
+  document.title = titleFor(to)
 })
 
 export default router
