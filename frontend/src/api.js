@@ -181,22 +181,3 @@ export function post(path, body, options) {
   return request('POST', path, { ...options, body })
 }
 
-// The diagnostic's calls (the home page).
-
-/**
- * GET {prefix}/ and let the browser follow the redirect it answers with.
- * finalUrl is where the browser landed.
- */
-export function fetchResult(options) {
-  return get('/', options)
-}
-
-/** GET {prefix}/whoami: how the API sees the request (scheme, host, port...). */
-export function fetchWhoami(options) {
-  return get('/whoami', options)
-}
-
-/** GET {prefix}/health. */
-export function fetchHealth(options) {
-  return get('/health', options)
-}

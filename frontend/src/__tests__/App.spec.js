@@ -5,11 +5,11 @@ import { createMemoryHistory, createRouter } from 'vue-router'
 import App from '../App.vue'
 import { routes, titleFor } from '../router/index.js'
 import { SITE_TITLE } from '../site.js'
-import { API_PREFIX, fetchResult, fetchWhoami } from '../api.js'
+import { API_PREFIX, get } from '../api.js'
 
 vi.mock('../api.js', async (importOriginal) => {
   const actual = await importOriginal()
-  return { ...actual, fetchResult: vi.fn(), fetchWhoami: vi.fn() }
+  return { ...actual, get: vi.fn() }
 })
 
 async function mountAt(path) {
@@ -22,9 +22,10 @@ async function mountAt(path) {
 }
 
 beforeEach(() => {
-  // The home view asks the API on mount; keep it waiting here.
-  vi.mocked(fetchResult).mockReset().mockReturnValue(new Promise(() => {}))
-  vi.mocked(fetchWhoami).mockReset().mockReturnValue(new Promise(() => {}))
+  // A view may ask the API on mount; keep it waiting here.
+  vi.mocked(get)
+    .mockReset()
+    .mockReturnValue(new Promise(() => {}))
 })
 
 describe('App shell and routes', () => {

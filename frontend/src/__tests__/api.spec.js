@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 
-import { API_PREFIX, ApiError, apiPath, fetchResult, fetchWhoami, get, post } from '../api.js'
+import { API_PREFIX, ApiError, apiPath, get, post } from '../api.js'
 import { fakeResponse, rejectionOf, stubFetch } from './fakeFetch.js'
 
 const ORIGIN = 'http://localhost:8000'
@@ -23,7 +23,7 @@ describe('API prefix', () => {
   })
 })
 
-describe('fetchResult', () => {
+describe('get {prefix}/ (a redirect)', () => {
   it('asks for {prefix}/, follows the redirect and reports where it landed', async () => {
     const payload = {
       message: 'You followed the redirect and reached the result.',
@@ -34,7 +34,7 @@ describe('fetchResult', () => {
       fakeResponse({ body: payload, url: `${ORIGIN}${API_PREFIX}/result`, redirected: true }),
     )
 
-    const result = await fetchResult()
+    const result = await get('/')
 
     expect(fetchMock).toHaveBeenCalledTimes(1)
     const [url, init] = fetchMock.mock.calls[0]
@@ -58,7 +58,7 @@ describe('fetchResult', () => {
       }),
     )
 
-    const err = await rejectionOf(fetchResult())
+    const err = await rejectionOf(get('/'))
 
     expect(err).toBeInstanceOf(ApiError)
     expect(err.name).toBe('ApiError')
@@ -78,7 +78,7 @@ describe('fetchResult', () => {
       }),
     )
 
-    const err = await rejectionOf(fetchResult())
+    const err = await rejectionOf(get('/'))
 
     expect(err).toBeInstanceOf(ApiError)
     expect(err.status).toBe(504)
@@ -92,7 +92,7 @@ describe('fetchResult', () => {
       fakeResponse({ body: '<!doctype html><html></html>', contentType: 'text/html' }),
     )
 
-    const err = await rejectionOf(fetchResult())
+    const err = await rejectionOf(get('/'))
 
     expect(err).toBeInstanceOf(ApiError)
     expect(err.status).toBe(200)
@@ -107,7 +107,7 @@ describe('fetchResult', () => {
       throw new TypeError('Failed to fetch')
     })
 
-    const err = await rejectionOf(fetchResult())
+    const err = await rejectionOf(get('/'))
 
     expect(err).toBeInstanceOf(ApiError)
     expect(err.status).toBeNull()
@@ -126,7 +126,7 @@ describe('fetchResult', () => {
         }),
     )
 
-    const err = await rejectionOf(fetchResult({ timeoutMs: 20 }))
+    const err = await rejectionOf(get('/', { timeoutMs: 20 }))
 
     expect(err).toBeInstanceOf(ApiError)
     expect(err.status).toBeNull()
@@ -134,7 +134,7 @@ describe('fetchResult', () => {
   })
 })
 
-describe('fetchWhoami', () => {
+describe('get {prefix}/whoami', () => {
   it('asks {prefix}/whoami and returns what the API saw', async () => {
     const whoami = {
       remote_addr: '127.0.0.1',
@@ -149,7 +149,7 @@ describe('fetchWhoami', () => {
       fakeResponse({ body: whoami, url: `${ORIGIN}${API_PREFIX}/whoami` }),
     )
 
-    const answer = await fetchWhoami()
+    const answer = await get('/whoami')
 
     expect(fetchMock.mock.calls[0][0]).toBe(`${API_PREFIX}/whoami`)
     expect(answer.status).toBe(200)
@@ -162,7 +162,7 @@ describe('fetchWhoami', () => {
       fakeResponse({ status: 500, statusText: 'Internal Server Error', body: { message: 'boom' } }),
     )
 
-    const err = await rejectionOf(fetchWhoami())
+    const err = await rejectionOf(get('/whoami'))
 
     expect(err.message).toBe(
       `The API failed on GET ${API_PREFIX}/whoami with 500 Internal Server Error, saying "boom".`,

@@ -2,7 +2,7 @@ import { mount } from '@vue/test-utils'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 
 import StatusBanner from '../StatusBanner.vue'
-import { API_PREFIX, fetchWhoami } from '../../api.js'
+import { API_PREFIX, get } from '../../api.js'
 import { fakeResponse, rejectionOf, stubFetch } from '../../__tests__/fakeFetch.js'
 
 const WHOAMI = `GET ${API_PREFIX}/whoami`
@@ -71,7 +71,7 @@ const CLASSES = [
 
 /** The banner as HomeView shows it when whoami failed: the real api.js wrote the sentence. */
 async function bannerFor(options) {
-  const err = await rejectionOf(fetchWhoami(options))
+  const err = await rejectionOf(get('/whoami', options))
   return mount(StatusBanner, { props: { state: 'error', errors: [err.message] } })
 }
 
@@ -116,7 +116,7 @@ describe('StatusBanner error sentences', () => {
         }),
     )
 
-    const pending = rejectionOf(fetchWhoami())
+    const pending = rejectionOf(get('/whoami'))
     await vi.advanceTimersByTimeAsync(15000)
     const err = await pending
 

@@ -2,13 +2,17 @@ import { flushPromises, mount } from '@vue/test-utils'
 import { beforeEach, describe, expect, it, vi } from 'vitest'
 
 import HomeView from '../HomeView.vue'
-import { API_PREFIX, ApiError, fetchResult, fetchWhoami } from '../../api.js'
+import { API_PREFIX, ApiError, get } from '../../api.js'
 import { CHECK_IDS } from '../../diagnose.js'
 
 vi.mock('../../api.js', async (importOriginal) => {
   const actual = await importOriginal()
-  return { ...actual, fetchResult: vi.fn(), fetchWhoami: vi.fn() }
+  return { ...actual, get: vi.fn() }
 })
+
+// The view's two calls: get('/') (the redirect) and get('/whoami').
+const fetchResult = vi.fn()
+const fetchWhoami = vi.fn()
 
 // The test environment's page is at http://localhost:8000/ (vite.config.js).
 const ORIGIN = 'http://localhost:8000'
@@ -47,14 +51,17 @@ const testids = (wrapper) =>
   wrapper.findAll('[data-testid]').map((el) => el.attributes('data-testid'))
 
 beforeEach(() => {
-  vi.mocked(fetchResult).mockReset()
-  vi.mocked(fetchWhoami).mockReset()
+  fetchResult.mockReset()
+  fetchWhoami.mockReset()
+  vi.mocked(get)
+    .mockReset()
+    .mockImplementation((path) => (path === '/whoami' ? fetchWhoami() : fetchResult()))
 })
 
 describe('HomeView', () => {
   it('shows the ok state when every URL matches', async () => {
-    vi.mocked(fetchResult).mockResolvedValue(resultAnswer())
-    vi.mocked(fetchWhoami).mockResolvedValue(whoamiAnswer())
+    fetchResult.mockResolvedValue(resultAnswer())
+    fetchWhoami.mockResolvedValue(whoamiAnswer())
 
     const wrapper = mount(HomeView)
     await flushPromises()
@@ -83,10 +90,10 @@ describe('HomeView', () => {
   })
 
   it('lists each mismatch in the problem state', async () => {
-    vi.mocked(fetchResult).mockRejectedValue(
+    fetchResult.mockRejectedValue(
       new ApiError(`The request to GET ${API_PREFIX}/ failed before any answer came back`),
     )
-    vi.mocked(fetchWhoami).mockResolvedValue(
+    fetchWhoami.mockResolvedValue(
       whoamiAnswer({
         host: 'localhost',
         port: 80,
@@ -132,8 +139,8 @@ describe('HomeView', () => {
         `The API is down or restarting: GET ${API_PREFIX}${path} answered 502 Bad Gateway (request id ${id}).`,
         { status: 502, requestId: id },
       )
-    vi.mocked(fetchResult).mockRejectedValue(down('/', 'a1'))
-    vi.mocked(fetchWhoami).mockRejectedValue(down('/whoami', 'b2'))
+    fetchResult.mockRejectedValue(down('/', 'a1'))
+    fetchWhoami.mockRejectedValue(down('/whoami', 'b2'))
 
     const wrapper = mount(HomeView)
     await flushPromises()
@@ -159,8 +166,8 @@ describe('HomeView', () => {
     const pending = new Promise((resolve) => {
       finish = resolve
     })
-    vi.mocked(fetchResult).mockReturnValue(pending.then(() => resultAnswer()))
-    vi.mocked(fetchWhoami).mockReturnValue(pending.then(() => whoamiAnswer()))
+    fetchResult.mockReturnValue(pending.then(() => resultAnswer()))
+    fetchWhoami.mockReturnValue(pending.then(() => whoamiAnswer()))
 
     const wrapper = mount(HomeView)
     await flushPromises()
@@ -188,13 +195,13 @@ describe('HomeView', () => {
   })
 
   it('runs the checks again on "Run again"', async () => {
-    vi.mocked(fetchResult).mockResolvedValue(resultAnswer())
-    vi.mocked(fetchWhoami).mockResolvedValue(whoamiAnswer())
+    fetchResult.mockResolvedValue(resultAnswer())
+    fetchWhoami.mockResolvedValue(whoamiAnswer())
     const wrapper = mount(HomeView)
     await flushPromises()
     expect(wrapper.get('[data-testid="status-banner"]').attributes('data-state')).toBe('ok')
 
-    vi.mocked(fetchWhoami).mockResolvedValue(whoamiAnswer({ script_root: '/elsewhere' }))
+    fetchWhoami.mockResolvedValue(whoamiAnswer({ script_root: '/elsewhere' }))
     const button = wrapper.get('button[data-testid="rerun"]')
     expect(button.text()).toBe('Run again')
     await button.trigger('click')
@@ -210,8 +217,8 @@ describe('HomeView', () => {
   })
 
   it('ignores "Run again" while a run is still going', async () => {
-    vi.mocked(fetchResult).mockReturnValue(new Promise(() => {}))
-    vi.mocked(fetchWhoami).mockReturnValue(new Promise(() => {}))
+    fetchResult.mockReturnValue(new Promise(() => {}))
+    fetchWhoami.mockReturnValue(new Promise(() => {}))
     const wrapper = mount(HomeView)
 
     const button = wrapper.get('[data-testid="rerun"]')
