@@ -16,7 +16,7 @@ PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help up dev down https https-local doctor systemd test test-unit test-docker lint format audit lock bench clean
+.PHONY: help up dev down https https-local doctor systemd test test-unit test-docker lint format audit lock rename bench clean
 
 help: ## List the tasks
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -74,6 +74,10 @@ lock: $(VENV)/.dev ## Re-resolve the Python locks (full tree, hashes) from the *
 	$(UV_COMPILE) --python-version 3.10 stack/requirements.in -o stack/requirements.txt
 	$(UV_COMPILE) --python-version 3.11 requirements-dev.in -o requirements-dev.txt
 	$(UV_COMPILE) --python-version 3.11 bench/requirements.in -o bench/requirements.txt
+
+rename: $(VENV)/.runtime ## Make it your app: make rename TITLE="My app" [NAME=my-app PREFIX=/api PORT=8000 DOMAIN=...]
+	@$(PY) -m stack rename $(if $(NAME),--name '$(NAME)') $(if $(TITLE),--title '$(TITLE)') \
+	  $(if $(PREFIX),--prefix '$(PREFIX)') $(if $(PORT),--port '$(PORT)') $(if $(DOMAIN),--domain '$(DOMAIN)')
 
 bench: $(VENV)/.bench $(NPM_STAMP) ## Measure where a request's time goes, fronts, workers, scaling (~9 min; QUICK=1 ~2 min; not in test)
 	@$(PY) -m stack tools nginx envsubst wrk caddy haproxy

@@ -7,6 +7,7 @@ import { SITE_DESCRIPTION, SITE_TITLE } from './src/site.js'
 
 export const DEFAULT_API_PREFIX = '/api'
 export const DEFAULT_DEV_PORT = 5173
+export const DEFAULT_HTTP_PORT = 8000
 
 /**
  * Check the path the API is mounted under and return it.
@@ -63,10 +64,10 @@ export function resolveAllowedHosts(raw) {
  * browser sent, port included, and the API builds URLs for Vite's port.
  *
  * target: DEV_API_TARGET (e.g. http://nginx:80 in Docker), else nginx on
- * this machine at HTTP_PORT (default 8000).
+ * this machine at HTTP_PORT (default DEFAULT_HTTP_PORT).
  */
 export function apiProxy(apiPrefix, target, httpPort) {
-  const origin = target || `http://127.0.0.1:${httpPort || 8000}`
+  const origin = target || `http://127.0.0.1:${httpPort || DEFAULT_HTTP_PORT}`
   let url
   try {
     url = new URL(origin)

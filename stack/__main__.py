@@ -154,6 +154,13 @@ def cmd_audit(args):
     sys.exit(audit.run())
 
 
+def cmd_rename(args):
+    from . import rename
+
+    rename.rename(ROOT, name=args.name, title=args.title, prefix=args.prefix, port=args.port, domain=args.domain)
+    print("stack: renamed; `git diff` shows every change.")
+
+
 def cmd_node(args):
     print(f"stack: {node.select()[1]}")
 
@@ -195,6 +202,13 @@ def main(argv=None):
     p.set_defaults(func=cmd_npm)
     p = sub.add_parser("audit", help="known advisories in the npm and Python locks (needs an advisory service)")
     p.set_defaults(func=cmd_audit)
+    p = sub.add_parser("rename", help="make the template your app: its name, title, API prefix, port, domain")
+    p.add_argument("--name", help="package name: lower case, digits, dashes (e.g. my-app)")
+    p.add_argument("--title", help="the name people read, in the header and the browser tab")
+    p.add_argument("--prefix", help="the API's path prefix (e.g. /api)")
+    p.add_argument("--port", help="the default public port (HTTP_PORT)")
+    p.add_argument("--domain", help="the deployment's host name, as the ALLOWED_HOSTS example")
+    p.set_defaults(func=cmd_rename)
     p = sub.add_parser("node", help="say which Node the frontend uses (installing the pinned one when needed)")
     p.set_defaults(func=cmd_node)
     argv = sys.argv[1:] if argv is None else list(argv)

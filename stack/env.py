@@ -54,6 +54,10 @@ def load(environ=None, dotenv=None, warn=_warn):
     return merged
 
 
+# The public port when HTTP_PORT is unset or empty (make rename changes it).
+DEFAULT_HTTP_PORT = "8000"
+
+
 def parse_port(value, name):
     if not value.isdigit() or not 1 <= int(value) <= 65535:
         raise StackError(f"{name}={value!r} is not a TCP port: use a number from 1 to 65535.")
@@ -61,4 +65,4 @@ def parse_port(value, name):
 
 
 def http_port(settings):
-    return parse_port(settings.get("HTTP_PORT") or "8000", "HTTP_PORT")
+    return parse_port(settings.get("HTTP_PORT") or DEFAULT_HTTP_PORT, "HTTP_PORT")

@@ -11,11 +11,11 @@ import ipaddress
 import re
 import sys
 
-from .env import ROOT, SETTING_NAMES, parse_port
+from .env import DEFAULT_HTTP_PORT, ROOT, SETTING_NAMES, parse_port
 from .errors import StackError
 
 DEFAULTS = {
-    "STACK": "", "HTTP_PORT": "8000", "API_PREFIX": "/api", "TRUSTED_PROXIES": "", "ALLOWED_HOSTS": "",
+    "STACK": "", "HTTP_PORT": DEFAULT_HTTP_PORT, "API_PREFIX": "/api", "TRUSTED_PROXIES": "", "ALLOWED_HOSTS": "",
     "CORS_ORIGINS": "", "MAX_BODY_SIZE": "1m", "API_TIMEOUT": "30", "API_BIND": "", "FORWARDED_HOPS": "1",
     "WEB_CONCURRENCY": "", "GUNICORN_WORKER_CLASS": "gthread", "GUNICORN_THREADS": "16",
     "GUNICORN_TIMEOUT": "60", "GUNICORN_KEEPALIVE": "75", "GUNICORN_LOG_LEVEL": "info",

@@ -45,7 +45,7 @@ def test_bad_http_port(value):
 
 
 def test_empty_http_port_means_the_default():
-    assert env.http_port({"HTTP_PORT": ""}) == 8000
+    assert env.http_port({"HTTP_PORT": ""}) == int(env.DEFAULT_HTTP_PORT) == 8000
 
 
 def test_dotenv_follows_compose_rules(tmp_path):

@@ -1,7 +1,13 @@
 // @vitest-environment node
 import { describe, expect, it } from 'vitest'
 
-import { apiProxy, resolveAllowedHosts, resolveApiPrefix, resolveDevPort } from '../../vite.config.js'
+import {
+  DEFAULT_HTTP_PORT,
+  apiProxy,
+  resolveAllowedHosts,
+  resolveApiPrefix,
+  resolveDevPort,
+} from '../../vite.config.js'
 
 describe('resolveApiPrefix', () => {
   it.each([
@@ -57,7 +63,7 @@ describe('apiProxy', () => {
   it('sends the API prefix to nginx on HTTP_PORT with the browser\'s Host', () => {
     const proxy = apiProxy('/api', undefined, '8080')
     expect(Object.values(proxy)).toEqual([{ target: 'http://127.0.0.1:8080', changeOrigin: false }])
-    expect(Object.values(apiProxy('/api', '', undefined))[0].target).toBe('http://127.0.0.1:8000')
+    expect(Object.values(apiProxy('/api', '', undefined))[0].target).toBe(`http://127.0.0.1:${DEFAULT_HTTP_PORT}`)
   })
 
   it('takes DEV_API_TARGET over HTTP_PORT', () => {

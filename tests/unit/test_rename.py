@@ -1,0 +1,57 @@
+"""`python -m stack rename` on a small project folder: the answers it refuses, and the title as
+site.js and the other files get it."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from stack import rename
+from stack.errors import StackError
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def project(tmp_path):
+    """The files rename reads its current values from, copied from this checkout."""
+    for file in (rename.SITE, rename.SETTINGS, rename.ENV):
+        (tmp_path / file).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / file, tmp_path / file)
+    (tmp_path / "README.md").write_text(f"# {rename.current_title(tmp_path)}\n")
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    "answers, setting",
+    [
+        pytest.param({"name": "My App"}, "name=", id="name-with-space"),
+        pytest.param({"title": "<b>x</b>"}, "title=", id="title-with-markup"),
+        pytest.param({"prefix": "api"}, "prefix=", id="prefix-without-slash"),
+        pytest.param({"prefix": "/api/"}, "prefix=", id="prefix-with-trailing-slash"),
+        pytest.param({"port": "70000"}, "port=", id="port-too-big"),
+        pytest.param({"domain": "http://x.example/"}, "domain=", id="domain-is-a-url"),
+    ],
+)
+def test_bad_answers_are_refused_naming_the_setting(project, answers, setting):
+    before = (project / rename.SITE).read_text()
+    with pytest.raises(StackError, match=f"^{setting}"):
+        rename.rename(project, **answers)
+    assert (project / rename.SITE).read_text() == before
+
+
+@pytest.mark.parametrize(
+    "title, line",
+    [
+        ("Acme Portal", "export const SITE_TITLE = 'Acme Portal'"),
+        ("Ann's notes", "export const SITE_TITLE = \"Ann's notes\""),
+        ('Say "hi"', "export const SITE_TITLE = 'Say \"hi\"'"),
+    ],
+)
+def test_title_is_written_once_in_site_js_and_replaced_elsewhere(project, title, line):
+    old = rename.current_title(project)
+    rename.rename(project, title=title)
+    assert line in (project / rename.SITE).read_text().splitlines()
+    assert rename.current_title(project) == title
+    assert (project / "README.md").read_text() == f"# {title}\n"
+    assert old not in (project / "README.md").read_text()
