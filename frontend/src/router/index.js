@@ -19,6 +19,7 @@ export const routes = [
     component: () => import('../views/AboutView.vue'),
     meta: { title: 'About', navLabel: 'About' },
   },
+  // New pages go here, above the catch-all (docs/make-it-yours.md).
   {
     path: '/:pathMatch(.*)*',
     name: 'not-found',
