@@ -1,6 +1,7 @@
 """`python -m stack rename` on a small project folder: the answers it refuses, and the title as
 site.js and the other files get it."""
 
+import re
 import shutil
 from pathlib import Path
 
@@ -10,15 +11,18 @@ from stack import rename
 from stack.errors import StackError
 
 ROOT = Path(__file__).resolve().parents[2]
+OLD_TITLE = "Old Title Of The Test"
 
 
 @pytest.fixture
 def project(tmp_path):
-    """The files rename reads its current values from, copied from this checkout."""
+    """The files rename reads its current values from, copied from this checkout, titled OLD_TITLE."""
     for file in (rename.SITE, rename.SETTINGS, rename.ENV):
         (tmp_path / file).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(ROOT / file, tmp_path / file)
-    (tmp_path / "README.md").write_text(f"# {rename.current_title(tmp_path)}\n")
+    site = tmp_path / rename.SITE
+    site.write_text(re.sub(r"(?m)^export const SITE_TITLE = .*$", f"export const SITE_TITLE = '{OLD_TITLE}'", site.read_text()))
+    (tmp_path / "README.md").write_text(f"# {OLD_TITLE}\n")
     return tmp_path
 
 
@@ -43,15 +47,15 @@ def test_bad_answers_are_refused_naming_the_setting(project, answers, setting):
 @pytest.mark.parametrize(
     "title, line",
     [
-        ("Acme Portal", "export const SITE_TITLE = 'Acme Portal'"),
+        ("Kestrel Board", "export const SITE_TITLE = 'Kestrel Board'"),
         ("Ann's notes", "export const SITE_TITLE = \"Ann's notes\""),
         ('Say "hi"', "export const SITE_TITLE = 'Say \"hi\"'"),
     ],
 )
 def test_title_is_written_once_in_site_js_and_replaced_elsewhere(project, title, line):
-    old = rename.current_title(project)
+    assert rename.current_title(project) == OLD_TITLE
     rename.rename(project, title=title)
     assert line in (project / rename.SITE).read_text().splitlines()
     assert rename.current_title(project) == title
     assert (project / "README.md").read_text() == f"# {title}\n"
-    assert old not in (project / "README.md").read_text()
+    assert OLD_TITLE not in (project / rename.SITE).read_text()

@@ -1,0 +1,98 @@
+"""`copier copy` of this checkout with answers unlike the defaults, as a template user starts a
+project: the new project's unit suites pass, and its name, title, prefix, port and domain are the
+answers, with the old title and prefix left nowhere."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from stack import rename
+from support.copies import ROOT, clean_env, link_installed, run_unit_suites
+
+COPIER = str(Path(sys.executable).parent / "copier")
+ANSWERS = {
+    "title": "Kestrel Board",
+    "name": "kestrel-board",
+    "api_prefix": "/v2/svc",
+    "port": "9137",
+    "domain": "board.kestrel.test",
+}
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def copier_copy(dest, answers):
+    args = [COPIER, "copy", "--trust", "--defaults", "--vcs-ref", "HEAD", "--quiet"]
+    for key, value in answers.items():
+        args += ["--data", f"{key}={value}"]
+    return subprocess.run(
+        [*args, str(ROOT), str(dest)],
+        env=clean_env(), capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL,
+    )
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    """A project made by copier copy from this checkout (uncommitted changes included)."""
+    dest = tmp_path_factory.mktemp("copier") / "kestrel-board"
+    done = copier_copy(dest, ANSWERS)
+    assert done.returncode == 0, done.stdout + done.stderr
+    link_installed(dest)
+    return dest
+
+
+def test_unit_suites_pass_in_the_new_project(project):
+    vitest, pytest_out = run_unit_suites(project)
+    assert re.search(r"Tests\s+\d+ passed", ANSI.sub("", vitest)), vitest
+    assert re.search(r"\d+ passed", pytest_out) and "failed" not in pytest_out, pytest_out
+
+
+@pytest.mark.parametrize(
+    "file, line",
+    [
+        ("frontend/src/site.js", "export const SITE_TITLE = 'Kestrel Board'"),
+        ("backend/app/settings.py", '    api_prefix: str = "/v2/svc"'),
+        ("frontend/vite.config.js", "export const DEFAULT_API_PREFIX = '/v2/svc'"),
+        (".env.example", "API_PREFIX=/v2/svc"),
+        (".env.example", "HTTP_PORT=9137"),
+        ("stack/env.py", 'DEFAULT_HTTP_PORT = "9137"'),
+        ("frontend/vite.config.js", "export const DEFAULT_HTTP_PORT = 9137"),
+        ("docker-compose.yml", '      - "${HTTP_PORT:-9137}:80"'),
+        (".env.example", "# In production, for example: ALLOWED_HOSTS=board.kestrel.test"),
+        ("frontend/package.json", '  "name": "kestrel-board",'),
+    ],
+)
+def test_answers_are_where_they_belong(project, file, line):
+    assert line in (project / file).read_text().splitlines()
+
+
+def test_old_title_and_prefix_are_nowhere(project):
+    old_prefix = re.compile(r"/api(?=[/'\"`\s)},:;?\]|]|$)", re.M)
+    title_left, prefix_left = [], []
+    for path, text in rename.text_files(project):
+        where = str(path.relative_to(project))
+        if "URL check" in text:
+            title_left.append(where)
+        if old_prefix.search(text):
+            prefix_left.append(where)
+    assert title_left == []
+    assert prefix_left == []
+
+
+def test_answers_are_kept_for_copier_update(project):
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert {key: str(answers[key]) for key in ANSWERS} == ANSWERS
+    assert answers["_src_path"] == str(ROOT)
+    assert not (project / "copier.yml").exists()
+    assert not (project / "tests/template/test_copier.py").exists()
+
+
+def test_a_bad_prefix_is_refused_before_anything_is_written(tmp_path):
+    dest = tmp_path / "refused"
+    done = copier_copy(dest, dict(ANSWERS, api_prefix="v2/"))
+    assert done.returncode != 0
+    assert "Start with /" in done.stdout + done.stderr
+    assert not dest.exists() or not any(dest.iterdir())
