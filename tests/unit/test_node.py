@@ -1,0 +1,44 @@
+"""Which Node the runner uses for npm: the machine's when engines allows it, else the pinned one."""
+
+import pytest
+
+from stack import node
+from stack.errors import StackError
+
+
+@pytest.mark.parametrize(
+    "version, allowed",
+    [
+        ("v24.11.0", True),
+        ("v24.22.3", True),
+        ("24.30.1", True),
+        ("v24.10.9", False),
+        ("v20.20.2", False),
+        ("v18.19.0", False),
+        ("v26.1.0", False),
+        ("", False),
+        ("not a version", False),
+    ],
+)
+def test_engines_caret_range(version, allowed):
+    assert node.allowed(version, (24, 11, 0)) is allowed
+
+
+def test_engines_and_nvmrc_agree():
+    spec, lower = node.engines_range()
+    assert spec == f"^{lower[0]}.{lower[1]}.{lower[2]}"
+    assert node.allowed(node.pinned_version(), lower)
+
+
+def test_an_nvmrc_that_is_not_one_version_is_refused(monkeypatch, tmp_path):
+    (tmp_path / ".nvmrc").write_text("lts/*\n")
+    monkeypatch.setattr(node, "ROOT", tmp_path)
+    with pytest.raises(StackError, match=r"^\.nvmrc holds 'lts/\*'"):
+        node.pinned_version()
+
+
+def test_the_sentence_names_the_node_in_use():
+    bin_dir, what = node.select()
+    version = what.split()[1]
+    assert node.allowed(version, node.engines_range()[1])
+    assert ("from .tools/node" in what) == (bin_dir is not None)
