@@ -33,7 +33,8 @@ def apply_block(project, words, options, body):
         return None
     path = project / options["file"]
     if "append" in words:
-        path.write_text(path.read_text() + body)
+        # At the end, after two blank lines as Python wants between functions.
+        path.write_text(path.read_text().rstrip("\n") + "\n\n\n" + body)
     elif "above" in options:
         lines = path.read_text().splitlines(keepends=True)
         at = [i for i, line in enumerate(lines) if options["above"] in line]
