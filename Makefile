@@ -40,7 +40,7 @@ systemd: $(VENV)/.runtime ## Write systemd units for the native stack: make syst
 	@$(PY) -m stack systemd $(SYSTEMD_ARGS)
 
 doctor: $(VENV)/.runtime ## Probe a running deployment: make doctor [URL=https://example.com/]
-	@$(PY) -m stack node
+	@$(PY) -m stack node --no-install
 	@$(PY) -m stack doctor $(URL)
 
 test: $(VENV)/.dev $(NPM_STAMP) ## Install what the tests need, then lint and run every test

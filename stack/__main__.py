@@ -162,7 +162,7 @@ def cmd_rename(args):
 
 
 def cmd_node(args):
-    print(f"stack: {node.select()[1]}")
+    print(f"stack: {node.select(install=not args.no_install)[1]}")
 
 
 def main(argv=None):
@@ -210,6 +210,7 @@ def main(argv=None):
     p.add_argument("--domain", help="the deployment's host name, as the ALLOWED_HOSTS example")
     p.set_defaults(func=cmd_rename)
     p = sub.add_parser("node", help="say which Node the frontend uses (installing the pinned one when needed)")
+    p.add_argument("--no-install", action="store_true", help="only say; do not install the pinned Node")
     p.set_defaults(func=cmd_node)
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["npm"]:

@@ -91,17 +91,21 @@ def _install(version):
     STAMP.write_text(version)
 
 
-def select():
-    """(bin directory to put first on PATH or None, a sentence naming the Node in use)."""
+def select(install=True):
+    """(bin directory to put first on PATH or None, a sentence naming the Node in use).
+
+    install=False only reports: the pinned Node is not installed when it is missing."""
     spec, lower = engines_range()
     system = shutil.which("node")
     system_version = _version_of(system) if system else ""
     if system_version and allowed(system_version, lower):
         return None, f"Node {system_version} ({system})"
     version = pinned_version()
-    if not (STAMP.exists() and STAMP.read_text() == version and _local_node().exists()):
-        _install(version)
     why = f"the machine's is {system_version}" if system_version else "the machine has none"
+    if not (STAMP.exists() and STAMP.read_text() == version and _local_node().exists()):
+        if not install:
+            return None, f"no Node that fits engines {spec} ({why}): `make up` installs Node {version} into .tools/node"
+        _install(version)
     return BIN, f"Node v{version} from .tools/node (engines wants {spec}; {why})"
 
 
