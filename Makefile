@@ -76,8 +76,9 @@ lock: $(VENV)/.dev ## Re-resolve the Python locks (full tree, hashes) from the *
 	$(UV_COMPILE) --python-version 3.11 bench/requirements.in -o bench/requirements.txt
 
 rename: $(VENV)/.runtime ## Make it your app: make rename TITLE="My app" [NAME=my-app PREFIX=/api PORT=8000 DOMAIN=...]
-	@$(PY) -m stack rename $(if $(NAME),--name '$(NAME)') $(if $(TITLE),--title '$(TITLE)') \
-	  $(if $(PREFIX),--prefix '$(PREFIX)') $(if $(PORT),--port '$(PORT)') $(if $(DOMAIN),--domain '$(DOMAIN)')
+	@# The answers reach the shell as environment variables, so quotes in a title stay as typed.
+	@$(PY) -m stack rename $(if $(NAME),--name "$$NAME") $(if $(TITLE),--title "$$TITLE") \
+	  $(if $(PREFIX),--prefix "$$PREFIX") $(if $(PORT),--port "$$PORT") $(if $(DOMAIN),--domain "$$DOMAIN")
 
 bench: $(VENV)/.bench $(NPM_STAMP) ## Measure where a request's time goes, fronts, workers, scaling (~9 min; QUICK=1 ~2 min; not in test)
 	@$(PY) -m stack tools nginx envsubst wrk caddy haproxy
