@@ -26,12 +26,17 @@ def _run(args, cwd, env=None):
     return done.returncode, done.stdout + done.stderr
 
 
-def npm_audit():
-    """(status, output): 'ok', 'found' or 'no-service'."""
-    code, out = _run(["npm", "audit", "--audit-level=high"], ROOT / "frontend", env=node.environ())
+def status(code, out, no_service_marks):
+    """'ok' (exit 0), 'no-service' (the output says the service did not answer) or 'found'."""
     if code == 0:
-        return "ok", out
-    return ("no-service" if any(s in out for s in _NPM_NO_SERVICE) else "found"), out
+        return "ok"
+    return "no-service" if any(mark in out for mark in no_service_marks) else "found"
+
+
+def npm_audit():
+    """(status, output)."""
+    code, out = _run(["npm", "audit", "--audit-level=high"], ROOT / "frontend", env=node.environ())
+    return status(code, out, _NPM_NO_SERVICE), out
 
 
 def pip_audit():
@@ -41,9 +46,7 @@ def pip_audit():
     for lock in LOCKS:
         args += ["-r", lock]
     code, out = _run(args, ROOT)
-    if code == 0:
-        return "ok", out
-    return ("no-service" if any(s in out for s in _PIP_NO_SERVICE) else "found"), out
+    return status(code, out, _PIP_NO_SERVICE), out
 
 
 def run():
