@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from stack import rename
-from support.copies import ROOT, clean_env, link_installed, run_unit_suites
+from support.copies import ROOT, clean_env, link_installed, run, run_unit_suites
 
 COPIER = str(Path(sys.executable).parent / "copier")
 ANSWERS = {
@@ -24,14 +24,24 @@ ANSWERS = {
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
-def copier_copy(dest, answers):
+def copier_copy(dest, answers, template=ROOT):
     args = [COPIER, "copy", "--trust", "--defaults", "--vcs-ref", "HEAD", "--quiet"]
     for key, value in answers.items():
         args += ["--data", f"{key}={value}"]
     return subprocess.run(
-        [*args, str(ROOT), str(dest)],
-        env=clean_env(), capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL,
+        [*args, str(template), str(dest)],
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        stdin=subprocess.DEVNULL,
     )
+
+
+def git(*args, cwd):
+    """git with a fixed identity (the tests commit in their own repositories)."""
+    identity = ["-c", "user.name=Template Test", "-c", "user.email=template-test@localhost"]
+    return run(["git", *identity, *args], cwd)
 
 
 @pytest.fixture(scope="module")
@@ -96,3 +106,25 @@ def test_a_bad_prefix_is_refused_before_anything_is_written(tmp_path):
     assert done.returncode != 0
     assert "Start with /" in done.stdout + done.stderr
     assert not dest.exists() or not any(dest.iterdir())
+
+
+def test_copier_update_brings_a_template_change_and_keeps_the_answers(tmp_path):
+    template, project = tmp_path / "template", tmp_path / "project"
+    git("clone", "--quiet", str(ROOT), str(template), cwd=tmp_path)
+    done = copier_copy(project, ANSWERS, template=template)
+    assert done.returncode == 0, done.stdout + done.stderr
+    git("init", "--quiet", cwd=project)
+    git("add", "-A", cwd=project)
+    git("commit", "--quiet", "-m", "Start", cwd=project)
+
+    # The template improves a file that the answers changed in the project.
+    env_example = template / ".env.example"
+    env_example.write_text(env_example.read_text() + "\n# A setting added by the template later.\nNEW_SETTING=\n")
+    git("commit", "--quiet", "-am", "Add a setting", cwd=template)
+    run([COPIER, "update", "--trust", "--defaults", "--vcs-ref", "HEAD", "--quiet"], project)
+
+    text = (project / ".env.example").read_text()
+    assert "NEW_SETTING=" in text.splitlines()
+    assert "API_PREFIX=/v2/svc" in text.splitlines() and "HTTP_PORT=9137" in text.splitlines()
+    changed = git("status", "--porcelain", cwd=project).split("\n")
+    assert sorted(line[3:] for line in changed if line) == [".copier-answers.yml", ".env.example"]
