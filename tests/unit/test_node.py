@@ -42,3 +42,19 @@ def test_the_sentence_names_the_node_in_use():
     version = what.split()[1]
     assert node.allowed(version, node.engines_range()[1])
     assert ("from .tools/node" in what) == (bin_dir is not None)
+
+
+def test_without_a_machine_node_the_pinned_one_is_chosen(monkeypatch):
+    real_which = node.shutil.which
+    monkeypatch.setattr(
+        node.shutil, "which", lambda name, *a, **k: None if name == "node" else real_which(name, *a, **k)
+    )
+    bin_dir, what = node.select(install=False)
+    version = node.pinned_version()
+    if bin_dir is None:  # not installed here yet: it says what make up will do
+        assert what.startswith("no Node that fits engines") and f"installs Node {version}" in what
+    else:
+        assert bin_dir == node.BIN
+        assert (
+            what == f"Node v{version} from .tools/node (engines wants {node.engines_range()[0]}; the machine has none)"
+        )
