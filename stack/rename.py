@@ -12,6 +12,7 @@ reads the same. Lock files, images and installed packages are left alone.
 """
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -38,15 +39,16 @@ DOMAIN_LINE = "# In production, for example: ALLOWED_HOSTS={domain}"
 
 def text_files(root):
     """Every text file of the project, but lock files and what tools install or build."""
-    for path in sorted(root.rglob("*")):
-        if any(part in SKIP_DIRS for part in path.relative_to(root).parts) or not path.is_file():
-            continue
-        if path.name in SKIP_FILES:
-            continue
-        try:
-            yield path, path.read_text(encoding="utf-8")
-        except (UnicodeDecodeError, OSError):
-            continue
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)  # never entered
+        for name in sorted(files):
+            path = Path(folder) / name
+            if name in SKIP_FILES or name in SKIP_DIRS or path.is_symlink():
+                continue
+            try:
+                yield path, path.read_text(encoding="utf-8")
+            except (UnicodeDecodeError, OSError):
+                continue
 
 
 def current_title(root):
