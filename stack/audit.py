@@ -12,7 +12,7 @@ import sys
 from . import node
 from .env import ROOT
 
-LOCKS = ("backend/requirements.txt", "requirements-dev.txt")
+LOCKS = ("backend/requirements.txt", "stack/requirements.txt", "requirements-dev.txt", "bench/requirements.txt")
 # What npm and pip-audit print when the service did not answer (as opposed to finding something).
 _NPM_NO_SERVICE = ("audit endpoint returned an error", "ENOTFOUND", "EAI_AGAIN", "ECONNREFUSED", "ETIMEDOUT")
 _PIP_NO_SERVICE = ("could not be audited", "ConnectionError", "ServiceError", "Max retries exceeded")
