@@ -13,9 +13,7 @@ from app.settings import load
 settings = load()
 host = (settings.allowed_hosts or ("localhost",))[0].lstrip(".")
 port = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000").rsplit(":", 1)[-1]
-req = urllib.request.Request(
-    f"http://127.0.0.1:{port}{settings.api_prefix}/health", headers={"X-Forwarded-Host": host}
-)
+req = urllib.request.Request(f"http://127.0.0.1:{port}{settings.api_prefix}/health", headers={"X-Forwarded-Host": host})
 try:
     with urllib.request.urlopen(req, timeout=3) as response:
         sys.exit(0 if response.status == 200 else 1)

@@ -87,8 +87,10 @@ def probe(scenario):
 def run(args):
     missing = [p for p in PROGRAMS if shutil.which(p) is None]
     if missing:
-        raise BenchError(f"missing program(s): {', '.join(missing)}. `make bench` installs them as root "
-                         f"(Debian: apt-get install {' '.join(PROGRAMS[p] for p in missing)}).")
+        raise BenchError(
+            f"missing program(s): {', '.join(missing)}. `make bench` installs them as root "
+            f"(Debian: apt-get install {' '.join(PROGRAMS[p] for p in missing)})."
+        )
     ctx = Context(args, base_settings())
     log("building the frontend if it changed ...")
     frontend.build({**ctx.base, "API_PREFIX": ctx.prefix})
@@ -121,8 +123,10 @@ def run(args):
                 if not 200 <= status < 400:
                     raise BenchError(f"{scenario.label}: {scenario.url} answers {status}, not 2xx/3xx")
             total = args.rounds * len(pool) * args.seconds
-            log(f"load, breakdown, fronts: {len(pool)} scenarios x {args.rounds} rounds x {args.seconds} s "
-                f"(about {total // 60} min {total % 60} s) ...")
+            log(
+                f"load, breakdown, fronts: {len(pool)} scenarios x {args.rounds} rounds x {args.seconds} s "
+                f"(about {total // 60} min {total % 60} s) ..."
+            )
             data["pool"] = {s["key"]: s for s in interleave(ctx, pool, args.rounds, args.seconds, args.warmup)}
             data.update(load.report(ctx, data["pool"]))
             data["breakdown"] = breakdown.report(ctx, data["pool"], breakdown.in_process(ctx))
@@ -138,22 +142,32 @@ def run(args):
 
     errors = data["page_weight"]["non_2xx_3xx"]
     errors += sum(r["non_2xx_3xx"] + r["socket_errors"] for r in data.get("pool", {}).values())
-    errors += sum(r["errors"] for r in data.get("scaling", {}).get("by_clients", []) + data.get("scaling", {}).get("by_workers", []))
+    errors += sum(
+        r["errors"]
+        for r in data.get("scaling", {}).get("by_clients", []) + data.get("scaling", {}).get("by_workers", [])
+    )
     errors += sum(r["errors"] for r in data.get("concurrency", {}).get("rows", []))
     data["errors"] = errors
     result = {
         "generated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": machine(),
-        "params": {"rounds": args.rounds, "seconds": args.seconds, "warmup_seconds": args.warmup,
-                   "curve_rounds": args.curve_rounds, "curve_seconds": args.curve_seconds, "quick": args.quick,
-                   "order": "interleaved; every other round backwards"},
+        "params": {
+            "rounds": args.rounds,
+            "seconds": args.seconds,
+            "warmup_seconds": args.warmup,
+            "curve_rounds": args.curve_rounds,
+            "curve_seconds": args.curve_seconds,
+            "quick": args.quick,
+            "order": "interleaved; every other round backwards",
+        },
         "settings_from_shell": ctx.base,
         **data,
     }
     checks = load.targets(result) + breakdown.targets(result) + fronts.targets(result) if "pool" in data else []
     checks += [("errors, non-2xx/3xx or socket (whole run)", errors, "0", errors == 0)] + pages.targets(result)
-    result["targets"] = [{"name": name, "value": value, "target": target, "met": bool(met)}
-                         for name, value, target, met in checks]
+    result["targets"] = [
+        {"name": name, "value": value, "target": target, "met": bool(met)} for name, value, target, met in checks
+    ]
     return result
 
 
@@ -166,11 +180,19 @@ def render(data):
         f"{(m['nginx'] or '').replace('nginx version: ', '')}, gunicorn {m['gunicorn']} "
         f"({g.get('worker_class')}, {g.get('workers')} workers x {g.get('threads')} threads), Python {m['python']}",
         f"load: wrk -t2 -c16 on loopback, {p['rounds']} rounds x {p['seconds']} s per scenario, interleaved (every "
-        f"other round backwards); each figure is the median of the rounds" + (f"; settings from the shell: {shell}" if shell else ""),
+        f"other round backwards); each figure is the median of the rounds"
+        + (f"; settings from the shell: {shell}" if shell else ""),
         "",
     ]
-    for module, needs in ((load, "pool"), (breakdown, "pool"), (fronts, "pool"), (hotspots, "hotspots"),
-                          (concurrency, "concurrency"), (scaling, "scaling"), (pages, "page_weight")):
+    for module, needs in (
+        (load, "pool"),
+        (breakdown, "pool"),
+        (fronts, "pool"),
+        (hotspots, "hotspots"),
+        (concurrency, "concurrency"),
+        (scaling, "scaling"),
+        (pages, "page_weight"),
+    ):
         if needs in data:
             out += module.lines(data)
     out += ["", f"errors over the whole run: {data['errors']}", "", "targets:"]
@@ -181,22 +203,35 @@ def render(data):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true",
-                        help="one short round of everything, fewer points (about 2 min): for iterating, not for figures")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="one short round of everything, fewer points (about 2 min): for iterating, not for figures",
+    )
     parser.add_argument("--rounds", type=int, help="rounds of the load/breakdown/fronts scenarios (default 7)")
     parser.add_argument("--seconds", type=int, help="seconds per scenario and round there (default 2)")
     parser.add_argument("--curve-rounds", type=int, help="rounds of the scaling and concurrency scenarios (default 2)")
     parser.add_argument("--curve-seconds", type=int, help="seconds per scenario and round there (default 3)")
     parser.add_argument("--warmup", type=int, help="seconds of unrecorded load per scenario first (default 1)")
     parser.add_argument("--cold-starts", type=int, help="cold starts to time (default 3; 0 skips)")
-    parser.add_argument("--only", type=lambda v: set(v.split(",")), default=set(PARTS),
-                        help=f"comma-separated parts to run, of: {','.join(PARTS)} (default: all)")
-    parser.add_argument("--out", type=Path, default=RESULTS / "latest.json",
-                        help="the JSON file; the charts go beside it (default bench/results/latest.json)")
+    parser.add_argument(
+        "--only",
+        type=lambda v: set(v.split(",")),
+        default=set(PARTS),
+        help=f"comma-separated parts to run, of: {','.join(PARTS)} (default: all)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=RESULTS / "latest.json",
+        help="the JSON file; the charts go beside it (default bench/results/latest.json)",
+    )
     args = parser.parse_args(argv)
-    defaults = ({"rounds": 1, "seconds": 1, "curve_rounds": 1, "curve_seconds": 2, "warmup": 0, "cold_starts": 1}
-                if args.quick else
-                {"rounds": 7, "seconds": 2, "curve_rounds": 2, "curve_seconds": 3, "warmup": 1, "cold_starts": 3})
+    defaults = (
+        {"rounds": 1, "seconds": 1, "curve_rounds": 1, "curve_seconds": 2, "warmup": 0, "cold_starts": 1}
+        if args.quick
+        else {"rounds": 7, "seconds": 2, "curve_rounds": 2, "curve_seconds": 3, "warmup": 1, "cold_starts": 3}
+    )
     for name, value in defaults.items():
         if getattr(args, name) is None:
             setattr(args, name, value)

@@ -11,10 +11,9 @@ time with it minus without it in the same round; the figure is the median of the
 
 import json
 import os
+import statistics
 import subprocess
 import sys
-
-import statistics
 
 from .request_path import STAGES
 from .stacks import ROOT
@@ -38,8 +37,15 @@ def nginx_headers(ctx):
 
 
 def scenarios(ctx):
-    return [Scenario("hdr_all", "API direct + nginx's headers", ctx.direct_url, ctx.main.groups(),
-                     headers=(f"Host: {ctx.public}", *nginx_headers(ctx).values()))]
+    return [
+        Scenario(
+            "hdr_all",
+            "API direct + nginx's headers",
+            ctx.direct_url,
+            ctx.main.groups(),
+            headers=(f"Host: {ctx.public}", *nginx_headers(ctx).values()),
+        )
+    ]
 
 
 def _raw_request(ctx, *headers):
@@ -54,26 +60,39 @@ def in_process(ctx):
 
     headers = nginx_headers(ctx)
     padding = "X-Padding: " + "x" * (len(headers["X-Forwarded-Host"]) - len("X-Padding: "))
-    cases = {"bare": _raw_request(ctx), **{name: _raw_request(ctx, line) for name, line in headers.items()},
-             "X-Padding (control)": _raw_request(ctx, padding), "all": _raw_request(ctx, *headers.values())}
+    cases = {
+        "bare": _raw_request(ctx),
+        **{name: _raw_request(ctx, line) for name, line in headers.items()},
+        "X-Padding (control)": _raw_request(ctx, padding),
+        "all": _raw_request(ctx, *headers.values()),
+    }
     rounds, number = (3, 300) if ctx.args.quick else (9, 1500)
     env = {k: v for k, v in os.environ.items() if k not in SETTING_NAMES}
     env.update(ctx.base)
     job = {"cases": cases, "rounds": rounds, "number": number, "log_path": str(ctx.work / "request-path.log")}
     ctx.log(f"gunicorn's request path in one process: {len(cases)} cases x {rounds} rounds x {number} requests ...")
-    proc = subprocess.run([sys.executable, "-m", "bench.request_path"], input=json.dumps(job), capture_output=True,
-                          text=True, cwd=ROOT, env=env, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.request_path"],
+        input=json.dumps(job),
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=600,
+    )
     if proc.returncode:
         raise BenchError(f"bench.request_path failed: {proc.stderr.strip()[-500:]}")
     timings = json.loads(proc.stdout)
     bare = timings["bare"]
     out = {}
     for name, t in timings.items():
-        deltas = [a - b for a, b in zip(t["total_us"], bare["total_us"])]
-        out[name] = {"us": round(statistics.median(t["total_us"]), 1),
-                     "cost_us": round(statistics.median(deltas), 1),
-                     "per_round": [round(d, 1) for d in deltas],
-                     "stages_us": {s: round(statistics.median(t[s]), 1) for s in STAGES}}
+        deltas = [a - b for a, b in zip(t["total_us"], bare["total_us"], strict=False)]
+        out[name] = {
+            "us": round(statistics.median(t["total_us"]), 1),
+            "cost_us": round(statistics.median(deltas), 1),
+            "per_round": [round(d, 1) for d in deltas],
+            "stages_us": {s: round(statistics.median(t[s]), 1) for s in STAGES},
+        }
     return {"rounds": rounds, "requests_per_round": number, "cases": out}
 
 
@@ -81,17 +100,23 @@ def _behind_minimal(results):
     plain, with_headers = results.get("front_nginx-minimal"), results.get("front_nginx-minimal+headers")
     if not plain or not with_headers:
         return {}
-    deltas = [(h["cpu_us_per_request"]["gunicorn"] or 0) - (p["cpu_us_per_request"]["gunicorn"] or 0)
-              for h, p in zip(with_headers["rounds"], plain["rounds"])]
-    return {"headers_behind_nginx_us": round(statistics.median(deltas), 1),
-            "headers_behind_nginx_per_round": [round(d, 1) for d in deltas],
-            "headers_behind_nginx_rate_ratio": round(with_headers["rate"] / plain["rate"], 3) if plain["rate"] else None}
+    deltas = [
+        (h["cpu_us_per_request"]["gunicorn"] or 0) - (p["cpu_us_per_request"]["gunicorn"] or 0)
+        for h, p in zip(with_headers["rounds"], plain["rounds"], strict=False)
+    ]
+    return {
+        "headers_behind_nginx_us": round(statistics.median(deltas), 1),
+        "headers_behind_nginx_per_round": [round(d, 1) for d in deltas],
+        "headers_behind_nginx_rate_ratio": round(with_headers["rate"] / plain["rate"], 3) if plain["rate"] else None,
+    }
 
 
 def report(ctx, results, path):
     direct, proxied, allh = results["api_direct"], results["api_proxied"], results["hdr_all"]
-    deltas = [(a["cpu_us_per_request"]["gunicorn"] or 0) - (d["cpu_us_per_request"]["gunicorn"] or 0)
-              for a, d in zip(allh["rounds"], direct["rounds"])]
+    deltas = [
+        (a["cpu_us_per_request"]["gunicorn"] or 0) - (d["cpu_us_per_request"]["gunicorn"] or 0)
+        for a, d in zip(allh["rounds"], direct["rounds"], strict=False)
+    ]
     cpu_d, cpu_p, cpu_a = direct["cpu_us_per_request"], proxied["cpu_us_per_request"], allh["cpu_us_per_request"]
     return {
         "cpu_us_per_request": {
@@ -113,7 +138,9 @@ def report(ctx, results, path):
 
 def targets(data):
     cost = data["breakdown"]["request_path"]["cases"]["all"]["cost_us"]
-    return [("gunicorn-side cost of nginx's headers (us)", cost, f"<= {TARGET_HEADERS_US:.0f}", cost <= TARGET_HEADERS_US)]
+    return [
+        ("gunicorn-side cost of nginx's headers (us)", cost, f"<= {TARGET_HEADERS_US:.0f}", cost <= TARGET_HEADERS_US)
+    ]
 
 
 def lines(data):
@@ -121,26 +148,38 @@ def lines(data):
     c = b["cpu_us_per_request"]
     d, a, p = c["direct"], c["direct_with_nginx_headers"], c["proxied"]
     total_d, total_p = d["gunicorn"] + d["wrk"], p["gunicorn"] + p["nginx"] + p["wrk"]
-    out = ["", "cost breakdown under load, CPU us per request (median of the rounds):",
-           f"  {'':<34}{'gunicorn':>9}{'nginx':>8}{'wrk':>6}{'all':>7}",
-           f"  {'direct (TCP)':<34}{d['gunicorn']:>9.0f}{'-':>8}{d['wrk']:>6.0f}{total_d:>7.0f}",
-           f"  {'direct + nginx headers':<34}{a['gunicorn']:>9.0f}{'-':>8}{a['wrk']:>6.0f}{a['gunicorn'] + a['wrk']:>7.0f}",
-           f"  {'through nginx (unix socket)':<34}{p['gunicorn']:>9.0f}{p['nginx']:>8.0f}{p['wrk']:>6.0f}{total_p:>7.0f}",
-           f"  gunicorn behind nginx over direct: {b['gunicorn_extra_us']:+.0f} us, of which nginx's headers "
-           f"{b['headers_under_load_us']:+.0f} us (rounds: {', '.join(f'{v:+.0f}' for v in b['headers_under_load_per_round'])})"]
+    out = [
+        "",
+        "cost breakdown under load, CPU us per request (median of the rounds):",
+        f"  {'':<34}{'gunicorn':>9}{'nginx':>8}{'wrk':>6}{'all':>7}",
+        f"  {'direct (TCP)':<34}{d['gunicorn']:>9.0f}{'-':>8}{d['wrk']:>6.0f}{total_d:>7.0f}",
+        f"  {'direct + nginx headers':<34}{a['gunicorn']:>9.0f}{'-':>8}{a['wrk']:>6.0f}{a['gunicorn'] + a['wrk']:>7.0f}",
+        f"  {'through nginx (unix socket)':<34}{p['gunicorn']:>9.0f}{p['nginx']:>8.0f}{p['wrk']:>6.0f}{total_p:>7.0f}",
+        f"  gunicorn behind nginx over direct: {b['gunicorn_extra_us']:+.0f} us, of which nginx's headers "
+        f"{b['headers_under_load_us']:+.0f} us (rounds: {', '.join(f'{v:+.0f}' for v in b['headers_under_load_per_round'])})",
+    ]
     if "headers_behind_nginx_us" in b:
-        out.append(f"  behind the minimal nginx, its config's headers cost gunicorn {b['headers_behind_nginx_us']:+.0f} us "
-                   f"(rounds: {', '.join(f'{v:+.0f}' for v in b['headers_behind_nginx_per_round'])}) and "
-                   f"{1 - b['headers_behind_nginx_rate_ratio']:.0%} of the throughput")
+        out.append(
+            f"  behind the minimal nginx, its config's headers cost gunicorn {b['headers_behind_nginx_us']:+.0f} us "
+            f"(rounds: {', '.join(f'{v:+.0f}' for v in b['headers_behind_nginx_per_round'])}) and "
+            f"{1 - b['headers_behind_nginx_rate_ratio']:.0%} of the throughput"
+        )
     rp = b["request_path"]
     bare = rp["cases"]["bare"]
-    out += ["", f"gunicorn's Python path for one request, in one process (median of {rp['rounds']} rounds x "
-                f"{rp['requests_per_round']} requests, cases alternating):",
-            f"  {'case':<24}{'us':>7}{'cost':>8}   " + "".join(f"{s:>11}" for s in STAGES) + "   rounds (cost)"]
+    out += [
+        "",
+        f"gunicorn's Python path for one request, in one process (median of {rp['rounds']} rounds x "
+        f"{rp['requests_per_round']} requests, cases alternating):",
+        f"  {'case':<24}{'us':>7}{'cost':>8}   " + "".join(f"{s:>11}" for s in STAGES) + "   rounds (cost)",
+    ]
     for name, case in rp["cases"].items():
         cost = "" if name == "bare" else f"{case['cost_us']:+.1f}"
-        stages = "".join(f"{case['stages_us'][s] - (0 if name == 'bare' else bare['stages_us'][s]):>+11.1f}"
-                         if name != "bare" else f"{case['stages_us'][s]:>11.1f}" for s in STAGES)
+        stages = "".join(
+            f"{case['stages_us'][s] - (0 if name == 'bare' else bare['stages_us'][s]):>+11.1f}"
+            if name != "bare"
+            else f"{case['stages_us'][s]:>11.1f}"
+            for s in STAGES
+        )
         rounds = "" if name == "bare" else ", ".join(f"{v:+.1f}" for v in case["per_round"])
         out.append(f"  {name:<24}{case['us']:>7.1f}{cost:>8}   {stages}   {rounds}")
     out.append("  (bare: time per stage; other rows: the stage's difference to bare)")

@@ -1,8 +1,8 @@
 """The pictures the README shows, drawn with matplotlib from a run's results:
 
-  scaling.png      throughput and p99 against clients, and against WEB_CONCURRENCY
-  concurrency.png  the I/O-bound route by worker class: throughput and p99 against clients
-  cost.png         CPU per request, by process, direct and behind each front
+scaling.png      throughput and p99 against clients, and against WEB_CONCURRENCY
+concurrency.png  the I/O-bound route by worker class: throughput and p99 against clients
+cost.png         CPU per request, by process, direct and behind each front
 """
 
 COLORS = {"gunicorn": "#4c72b0", "front": "#dd8452", "wrk": "#8c8c8c"}
@@ -10,15 +10,20 @@ COLORS = {"gunicorn": "#4c72b0", "front": "#dd8452", "wrk": "#8c8c8c"}
 
 def _title(fig, data, text):
     m = data["machine"]
-    fig.suptitle(f"{text}\n{data['generated'][:16].replace('T', ' ')} UTC, {m['cores']} cores "
-                 f"({m['cpu_model'] or 'unknown CPU'}), shared machine", fontsize=10)
+    fig.suptitle(
+        f"{text}\n{data['generated'][:16].replace('T', ' ')} UTC, {m['cores']} cores "
+        f"({m['cpu_model'] or 'unknown CPU'}), shared machine",
+        fontsize=10,
+    )
 
 
 def _scaling(plt, data, path):
     sc = data["scaling"]
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
-    for ax, rows, key, label in ((left, sc["by_clients"], "clients", "concurrent clients (wrk connections)"),
-                                 (right, sc["by_workers"], "workers", "WEB_CONCURRENCY (gunicorn workers), 16 clients")):
+    for ax, rows, key, label in (
+        (left, sc["by_clients"], "clients", "concurrent clients (wrk connections)"),
+        (right, sc["by_workers"], "workers", "WEB_CONCURRENCY (gunicorn workers), 16 clients"),
+    ):
         xs = [r[key] for r in rows]
         ax.plot(xs, [r["rate"] for r in rows], "o-", color=COLORS["gunicorn"], label="throughput")
         ax.set_xlabel(label)
@@ -56,8 +61,12 @@ def _concurrency(plt, data, path):
         ax.grid(alpha=0.3)
         ax.legend(title="worker class")
     right.set_yscale("log")
-    _title(fig, data, f"A route that waits {c['wait_ms']} ms, through nginx, by gunicorn worker class "
-                      f"({data['gunicorn'].get('workers')} workers)")
+    _title(
+        fig,
+        data,
+        f"A route that waits {c['wait_ms']} ms, through nginx, by gunicorn worker class "
+        f"({data['gunicorn'].get('workers')} workers)",
+    )
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -65,15 +74,25 @@ def _concurrency(plt, data, path):
 
 def _cost(plt, data, path):
     pool = data["pool"]
-    rows = [("direct", pool["api_direct"]), ("direct + nginx's headers", pool["hdr_all"]),
-            ("nginx (this config)", pool["api_proxied"])]
-    rows += [(name, pool[f"front_{name}"]) for name in ("nginx-minimal", "nginx-minimal+headers", "caddy", "haproxy") if f"front_{name}" in pool]
+    rows = [
+        ("direct", pool["api_direct"]),
+        ("direct + nginx's headers", pool["hdr_all"]),
+        ("nginx (this config)", pool["api_proxied"]),
+    ]
+    rows += [
+        (name, pool[f"front_{name}"])
+        for name in ("nginx-minimal", "nginx-minimal+headers", "caddy", "haproxy")
+        if f"front_{name}" in pool
+    ]
     fig, ax = plt.subplots(figsize=(9, 3.6))
-    for i, (label, r) in enumerate(rows):
+    for i, (_label, r) in enumerate(rows):
         cpu = r["cpu_us_per_request"]
         left = 0
-        for part, value in (("gunicorn", cpu.get("gunicorn", 0)), ("front", cpu.get("nginx", cpu.get("front", 0))),
-                            ("wrk", cpu.get("wrk", 0))):
+        for part, value in (
+            ("gunicorn", cpu.get("gunicorn", 0)),
+            ("front", cpu.get("nginx", cpu.get("front", 0))),
+            ("wrk", cpu.get("wrk", 0)),
+        ):
             ax.barh(i, value, left=left, color=COLORS[part], label=part if i == 0 else None)
             left += value
         ax.text(left + 5, i, f"{left:.0f} us, {r['rate']:,.0f} req/s", va="center", fontsize=8)
@@ -99,8 +118,11 @@ def draw(data, folder):
         print("bench: matplotlib is missing (pip install -r bench/requirements.txt): no charts drawn")
         return []
     written = []
-    for name, draw_one, needs in (("scaling.png", _scaling, "scaling"), ("concurrency.png", _concurrency, "concurrency"),
-                                  ("cost.png", _cost, "pool")):
+    for name, draw_one, needs in (
+        ("scaling.png", _scaling, "scaling"),
+        ("concurrency.png", _concurrency, "concurrency"),
+        ("cost.png", _cost, "pool"),
+    ):
         if needs in data:
             draw_one(plt, data, folder / name)
             written.append(folder / name)

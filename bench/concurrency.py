@@ -37,45 +37,73 @@ def run(ctx):
             started.append(stack.start())
             ctx.extra_stacks.append(stack)
             for n in clients:
-                s = Scenario(f"io_{number}_{n}", f"I/O 50 ms, {label}, {n} clients",
-                             f"http://127.0.0.1:{stack.port}{ctx.prefix}/io", stack.groups(),
-                             connections=n, timeout=15)
+                s = Scenario(
+                    f"io_{number}_{n}",
+                    f"I/O 50 ms, {label}, {n} clients",
+                    f"http://127.0.0.1:{stack.port}{ctx.prefix}/io",
+                    stack.groups(),
+                    connections=n,
+                    timeout=15,
+                )
                 s.model, s.clients, s.stack, s.route = label, n, stack, "io"
                 scenarios.append(s)
             # The CPU-bound hello route too: what each model costs per request when nothing waits.
-            s = Scenario(f"cpu_{number}", f"hello route, {label}, {HELLO_CLIENTS} clients",
-                         f"http://127.0.0.1:{stack.port}{ctx.prefix}/result", stack.groups(), connections=HELLO_CLIENTS)
+            s = Scenario(
+                f"cpu_{number}",
+                f"hello route, {label}, {HELLO_CLIENTS} clients",
+                f"http://127.0.0.1:{stack.port}{ctx.prefix}/result",
+                stack.groups(),
+                connections=HELLO_CLIENTS,
+            )
             s.model, s.clients, s.stack, s.route = label, HELLO_CLIENTS, stack, "hello"
             scenarios.append(s)
         ctx.log(f"concurrency: {len(scenarios)} scenarios x {ctx.args.rounds} rounds ...")
-        summaries = interleave(ctx, scenarios, ctx.args.rounds, ctx.args.seconds, ctx.args.warmup,
-                               during=lambda s: _worker_rss(s.stack))
+        summaries = interleave(
+            ctx, scenarios, ctx.args.rounds, ctx.args.seconds, ctx.args.warmup, during=lambda s: _worker_rss(s.stack)
+        )
     finally:
         for stack in started:
             stack.cleanup()
             ctx.extra_stacks.remove(stack)
     rows = []
-    for s, summary in zip(scenarios, summaries):
+    for s, summary in zip(scenarios, summaries, strict=True):
         rss = [statistics.mean(r["sampled"]) for r in s.rounds if r.get("sampled")]
-        rows.append({"model": s.model, "route": s.route, "clients": s.clients, "rate": summary["rate"], "p50_ms": summary["p50_ms"],
-                     "p99_ms": summary["p99_ms"], "worker_rss_mib": round(statistics.median(rss), 1) if rss else None,
-                     "workers": len(s.rounds[0].get("sampled") or []),
-                     "gunicorn_cpu_us": summary["cpu_us_per_request"]["gunicorn"],
-                     "errors": summary["non_2xx_3xx"] + summary["socket_errors"]})
+        rows.append(
+            {
+                "model": s.model,
+                "route": s.route,
+                "clients": s.clients,
+                "rate": summary["rate"],
+                "p50_ms": summary["p50_ms"],
+                "p99_ms": summary["p99_ms"],
+                "worker_rss_mib": round(statistics.median(rss), 1) if rss else None,
+                "workers": len(s.rounds[0].get("sampled") or []),
+                "gunicorn_cpu_us": summary["cpu_us_per_request"]["gunicorn"],
+                "errors": summary["non_2xx_3xx"] + summary["socket_errors"],
+            }
+        )
     return {"concurrency": {"wait_ms": 50, "clients": list(clients), "rows": rows}}
 
 
 def lines(data):
     c = data["concurrency"]
-    out = ["", f"I/O-bound route (waits {c['wait_ms']} ms) through nginx, by worker class "
-               f"(throughput req/s / p99 ms / RSS per worker MiB):",
-           f"  {'worker class':<14}" + "".join(f"{f'{n} clients':>26}" for n in c["clients"]) + f"{'errors':>8}"]
+    out = [
+        "",
+        f"I/O-bound route (waits {c['wait_ms']} ms) through nginx, by worker class "
+        f"(throughput req/s / p99 ms / RSS per worker MiB):",
+        f"  {'worker class':<14}" + "".join(f"{f'{n} clients':>26}" for n in c["clients"]) + f"{'errors':>8}",
+    ]
     for model in dict.fromkeys(r["model"] for r in c["rows"]):
         rows = [r for r in c["rows"] if r["model"] == model and r["route"] == "io"]
         cells = "".join(f"{r['rate']:>9,.0f} /{r['p99_ms']:>8,.0f} /{(r['worker_rss_mib'] or 0):>5.0f}" for r in rows)
         out.append(f"  {model:<14}{cells}{sum(r['errors'] for r in rows):>8}")
-    out.append(f"the hello route (no wait) by worker class, {HELLO_CLIENTS} clients through nginx "
-               f"(req/s, p99 ms, gunicorn CPU us per request):")
-    out += [f"  {r['model']:<14}{r['rate']:>9,.0f}{r['p99_ms']:>9.1f}{r['gunicorn_cpu_us']:>9.0f}"
-            for r in c["rows"] if r["route"] == "hello"]
+    out.append(
+        f"the hello route (no wait) by worker class, {HELLO_CLIENTS} clients through nginx "
+        f"(req/s, p99 ms, gunicorn CPU us per request):"
+    )
+    out += [
+        f"  {r['model']:<14}{r['rate']:>9,.0f}{r['p99_ms']:>9.1f}{r['gunicorn_cpu_us']:>9.0f}"
+        for r in c["rows"]
+        if r["route"] == "hello"
+    ]
     return out

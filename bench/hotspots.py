@@ -21,9 +21,15 @@ PARTS = (
     ("the app (backend/app)", re.compile(r"(^|/)app/[a-z_]+\.py")),
     ("Flask and Werkzeug (request, routing, url_for, JSON response)", re.compile(r"/(flask|werkzeug|json)/")),
     ("gunicorn: access log", re.compile(r"gunicorn/glogging\.py|/logging/")),
-    ("gunicorn: read and parse the request", re.compile(r"gunicorn/http/(parser|message|unreader|body)\.py|gunicorn_h1c")),
+    (
+        "gunicorn: read and parse the request",
+        re.compile(r"gunicorn/http/(parser|message|unreader|body)\.py|gunicorn_h1c"),
+    ),
     ("gunicorn: WSGI environ, write the response", re.compile(r"gunicorn/http/wsgi\.py|gunicorn/util\.py")),
-    ("gunicorn: worker loop (threads, polling)", re.compile(r"gunicorn/workers/|concurrent/futures|selectors\.py|threading\.py")),
+    (
+        "gunicorn: worker loop (threads, polling)",
+        re.compile(r"gunicorn/workers/|concurrent/futures|selectors\.py|threading\.py"),
+    ),
 )
 _FRAME = re.compile(r"^(?P<func>.*) \((?P<file>[^:]*)(:\d+)?\)$")
 
@@ -57,35 +63,68 @@ def analyse(raw_lines):
         else:
             parts["other"] += n
     share = lambda n: round(100 * n / total, 1) if total else 0.0  # noqa: E731
-    return {"samples": total,
-            "parts_pct": {name: share(n) for name, n in parts.most_common()},
-            "top_functions_pct": {name: share(n) for name, n in selfs.most_common(12)}}
+    return {
+        "samples": total,
+        "parts_pct": {name: share(n) for name, n in parts.most_common()},
+        "top_functions_pct": {name: share(n) for name, n in selfs.most_common(12)},
+    }
 
 
 def run(ctx):
     if shutil.which("py-spy", path=str(ctx.venv_bin)) is None and shutil.which("py-spy") is None:
         return {"hotspots": {"skipped": "py-spy is not installed (pip install -r bench/requirements.txt)"}}
     pyspy = shutil.which("py-spy", path=str(ctx.venv_bin)) or shutil.which("py-spy")
-    workers = [pid for pid, _, _ in procs.group_members(ctx.main.groups()["gunicorn"]) if pid != ctx.main.groups()["gunicorn"]]
+    workers = [
+        pid for pid, _, _ in procs.group_members(ctx.main.groups()["gunicorn"]) if pid != ctx.main.groups()["gunicorn"]
+    ]
     if not workers:
         return {"hotspots": {"skipped": "no gunicorn worker found"}}
     seconds = max(2, ctx.args.seconds)
     out = ctx.work / "py-spy.txt"
-    scenario = Scenario("hotspots", "direct + nginx's headers", ctx.direct_url, ctx.main.groups(),
-                        headers=(f"Host: {ctx.public}", *nginx_headers(ctx).values()))
+    scenario = Scenario(
+        "hotspots",
+        "direct + nginx's headers",
+        ctx.direct_url,
+        ctx.main.groups(),
+        headers=(f"Host: {ctx.public}", *nginx_headers(ctx).values()),
+    )
 
     def record():
-        return subprocess.run([pyspy, "record", "--pid", str(workers[0]), "--duration", str(seconds), "--rate", "500",
-                               "--gil", "--format", "raw", "--output", str(out), "--nonblocking"],
-                              capture_output=True, text=True, timeout=seconds + 30)
+        return subprocess.run(
+            [
+                pyspy,
+                "record",
+                "--pid",
+                str(workers[0]),
+                "--duration",
+                str(seconds),
+                "--rate",
+                "500",
+                "--gil",
+                "--format",
+                "raw",
+                "--output",
+                str(out),
+                "--nonblocking",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=seconds + 30,
+        )
 
     ctx.log(f"hot spots: py-spy on gunicorn worker {workers[0]} for {seconds} s ...")
     # py-spy starts at the load's halfway point and runs its own `seconds`: the load lasts longer.
     _, proc = run_wrk(scenario, seconds * 2 + 2, ctx.scripts["plain"], during=record)
     if proc.returncode or not out.exists():
         return {"hotspots": {"skipped": f"py-spy failed: {(proc.stderr or proc.stdout).strip()[-200:]}"}}
-    return {"hotspots": {"load": scenario.label, "worker_pid": workers[0], "seconds": seconds,
-                         **analyse(out.read_text().splitlines())}}
+    return {
+        "hotspots": {
+            "load": scenario.label,
+            "worker_pid": workers[0],
+            "seconds": seconds,
+            **analyse(out.read_text().splitlines()),
+        }
+    }
 
 
 def lines(data):

@@ -18,12 +18,23 @@ def scenarios(ctx):
     return [
         Scenario("api_direct", "API direct (gunicorn, TCP)", ctx.direct_url, groups, headers=(f"Host: {public}",)),
         Scenario("api_proxied", "API through nginx", f"http://{public}{prefix}/result", groups),
-        Scenario("redirect", "redirect round trip (nginx)", f"http://{public}{prefix}/", groups,
-                 script="redirect", script_args=(f"{prefix}/", f"http://{public}{prefix}/result"),
-                 unit="round trips/s"),
+        Scenario(
+            "redirect",
+            "redirect round trip (nginx)",
+            f"http://{public}{prefix}/",
+            groups,
+            script="redirect",
+            script_args=(f"{prefix}/", f"http://{public}{prefix}/result"),
+            unit="round trips/s",
+        ),
         Scenario("static_index", "static index.html (gzip)", f"http://{public}/", groups, headers=gzip),
-        Scenario("static_asset", f"static {ctx.asset.rsplit('/', 1)[-1]} (gzip)", f"http://{public}{ctx.asset}",
-                 groups, headers=gzip),
+        Scenario(
+            "static_asset",
+            f"static {ctx.asset.rsplit('/', 1)[-1]} (gzip)",
+            f"http://{public}{ctx.asset}",
+            groups,
+            headers=gzip,
+        ),
     ]
 
 
@@ -34,7 +45,7 @@ def ratio(a, b):
 def paired_ratio(num, den):
     """Median of the rounds' ratios: the two rows of a pair see the same machine, so this moves
     less with background load than the ratio of the medians."""
-    pairs = [ratio(n["rate"], d["rate"]) for n, d in zip(num["rounds"], den["rounds"])]
+    pairs = [ratio(n["rate"], d["rate"]) for n, d in zip(num["rounds"], den["rounds"], strict=False)]
     return round(statistics.median(pairs), 3), pairs
 
 
@@ -46,24 +57,41 @@ def report(ctx, results):
     ceiling = ratio(cpu_d["gunicorn"] + cpu_d["wrk"], cpu_p["gunicorn"] + cpu_p["nginx"] + cpu_p["wrk"])
     index = results["static_index"]["rate"]
     return {
-        "api": {"direct_rps": direct["rate"], "proxied_rps": proxied["rate"], "proxied_over_direct": paired,
-                "per_round": pairs, "cpu_bound_ceiling": ceiling},
-        "redirect": {"round_trips_per_s": results["redirect"]["rate"],
-                     "requests_per_s": results["redirect"].get("requests_per_s"),
-                     "wrong_answers": results["redirect"].get("redirect_wrong", 0)},
-        "static": {"index_rps": index, "asset_rps": results["static_asset"]["rate"],
-                   "index_over_proxied_api": ratio(index, proxied["rate"])},
+        "api": {
+            "direct_rps": direct["rate"],
+            "proxied_rps": proxied["rate"],
+            "proxied_over_direct": paired,
+            "per_round": pairs,
+            "cpu_bound_ceiling": ceiling,
+        },
+        "redirect": {
+            "round_trips_per_s": results["redirect"]["rate"],
+            "requests_per_s": results["redirect"].get("requests_per_s"),
+            "wrong_answers": results["redirect"].get("redirect_wrong", 0),
+        },
+        "static": {
+            "index_rps": index,
+            "asset_rps": results["static_asset"]["rate"],
+            "index_over_proxied_api": ratio(index, proxied["rate"]),
+        },
     }
 
 
 def targets(data):
     api, static = data["api"], data["static"]
     return [
-        ("API through nginx / direct", api["proxied_over_direct"], f">= {TARGETS['proxied_direct_ratio']:.2f}",
-         api["proxied_over_direct"] >= TARGETS["proxied_direct_ratio"]),
-        ("static index.html / API through nginx", static["index_over_proxied_api"],
-         f">= {TARGETS['static_index_over_api']:.0f}x",
-         (static["index_over_proxied_api"] or 0) >= TARGETS["static_index_over_api"]),
+        (
+            "API through nginx / direct",
+            api["proxied_over_direct"],
+            f">= {TARGETS['proxied_direct_ratio']:.2f}",
+            api["proxied_over_direct"] >= TARGETS["proxied_direct_ratio"],
+        ),
+        (
+            "static index.html / API through nginx",
+            static["index_over_proxied_api"],
+            f">= {TARGETS['static_index_over_api']:.0f}x",
+            (static["index_over_proxied_api"] or 0) >= TARGETS["static_index_over_api"],
+        ),
     ]
 
 
@@ -80,7 +108,8 @@ def lines(data):
         out.append(
             f"{r['label']:<40}{r['rate']:>9,.0f}  {r['unit']:<14}{r['rate_min']:>8,.0f}{r['rate_max']:>8,.0f}"
             f"{r['p50_ms']:>8.2f}{r['p99_ms']:>8.2f}{r['non_2xx_3xx'] + r['socket_errors']:>7}"
-            f"   {cpu.get('gunicorn', 0):>8.0f}{front:>7.0f}{cpu.get('wrk', 0):>7.0f}  {r['other_load_cores']:>11.2f}")
+            f"   {cpu.get('gunicorn', 0):>8.0f}{front:>7.0f}{cpu.get('wrk', 0):>7.0f}  {r['other_load_cores']:>11.2f}"
+        )
     api, st, red = data["api"], data["static"], data["redirect"]
     out += [
         "",

@@ -47,8 +47,11 @@ def fetch(port, path, headers=None):
         conn.request("GET", path, headers={"Accept-Encoding": "gzip", **(headers or {})})
         response = conn.getresponse()
         body = response.read()  # http.client does not decode: these are the bytes on the wire
-        head = len(f"HTTP/1.1 {response.status} {response.reason}\r\n") + 2 + sum(
-            len(k) + len(v) + 4 for k, v in response.getheaders())
+        head = (
+            len(f"HTTP/1.1 {response.status} {response.reason}\r\n")
+            + 2
+            + sum(len(k) + len(v) + 4 for k, v in response.getheaders())
+        )
         return response.status, dict((k.lower(), v) for k, v in response.getheaders()), body, head
     finally:
         conn.close()
@@ -89,9 +92,12 @@ def page_weight(port):
     for kind, path, status, headers, body, head in resources:
         again = fetched_again(headers.get("cache-control"))
         row = {
-            "path": path, "kind": kind, "status": status,
+            "path": path,
+            "kind": kind,
+            "status": status,
             "content_encoding": headers.get("content-encoding", "identity"),
-            "bytes": len(body), "header_bytes": head,
+            "bytes": len(body),
+            "header_bytes": head,
             "cache_control": headers.get("cache-control", ""),
             "second_visit": "fetched again" if again else "from cache",
         }
@@ -133,8 +139,14 @@ def cold_start(work, base_settings, runs, prefix, timeout=60):
         url = f"http://127.0.0.1:{port}{prefix}/health"
         with open(work / f"cold-start-{number}.log", "wb") as out:
             started = time.monotonic()
-            proc = subprocess.Popen([sys.executable, "-m", "stack", "up", "--name", "bench-cold-start"], cwd=ROOT, env=env,
-                                    stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "stack", "up", "--name", "bench-cold-start"],
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
             try:
                 elapsed = None
                 while time.monotonic() - started < timeout and proc.poll() is None:
@@ -147,8 +159,10 @@ def cold_start(work, base_settings, runs, prefix, timeout=60):
                         pass
                     time.sleep(0.02)
                 if elapsed is None:
-                    raise BenchError(f"`python -m stack up` gave no 200 on {url} within {timeout} s "
-                                     f"(exit {proc.poll()}); see {out.name}")
+                    raise BenchError(
+                        f"`python -m stack up` gave no 200 on {url} within {timeout} s "
+                        f"(exit {proc.poll()}); see {out.name}"
+                    )
                 starts.append(round(elapsed, 3))
             finally:
                 stop_started = time.monotonic()
@@ -160,8 +174,12 @@ def cold_start(work, base_settings, runs, prefix, timeout=60):
                     proc.kill()
                     proc.wait()
                 stops.append(round(time.monotonic() - stop_started, 3))
-    return {"runs_s": starts, "median_s": round(statistics.median(starts), 3),
-            "stop_runs_s": stops, "stop_median_s": round(statistics.median(stops), 3)}
+    return {
+        "runs_s": starts,
+        "median_s": round(statistics.median(starts), 3),
+        "stop_runs_s": stops,
+        "stop_median_s": round(statistics.median(stops), 3),
+    }
 
 
 def kb(n):
@@ -172,19 +190,25 @@ def lines(data):
     w = data["page_weight"]
     out = ["", "first visit (Accept-Encoding: gzip; bytes of the bodies as sent):"]
     for res in w["resources"]:
-        out.append(f"  {res['path']:<34} {res['kind']:<5}{res['content_encoding']:<9}{kb(res['bytes']):>10}"
-                   f"   {res['cache_control']:<38} second visit: {res['second_visit']}")
+        out.append(
+            f"  {res['path']:<34} {res['kind']:<5}{res['content_encoding']:<9}{kb(res['bytes']):>10}"
+            f"   {res['cache_control']:<38} second visit: {res['second_visit']}"
+        )
     second = w["second_visit"]
-    out.append(f"  total {kb(w['first_load_bytes'])} ({kb(w['first_load_bytes_with_headers'])} with headers); "
-               f"a second visit fetches {', '.join(second['fetched_again']) or 'nothing'} again: {kb(second['bytes'])} "
-               f"({second['bytes_if_revalidated']} bytes of body when revalidated: 304)")
+    out.append(
+        f"  total {kb(w['first_load_bytes'])} ({kb(w['first_load_bytes_with_headers'])} with headers); "
+        f"a second visit fetches {', '.join(second['fetched_again']) or 'nothing'} again: {kb(second['bytes'])} "
+        f"({second['bytes_if_revalidated']} bytes of body when revalidated: 304)"
+    )
     cold = data["cold_start"]
     if "skipped" in cold:
         out.append(f"cold start: skipped: {cold['skipped']}")
     else:
-        out.append(f"cold start (python -m stack up, native, warm machine): {cold['median_s']:.2f} s to the first 200 "
-                   f"on /health (runs: {', '.join(f'{s:.2f}' for s in cold['runs_s'])}); SIGTERM to exit "
-                   f"{cold['stop_median_s']:.2f} s")
+        out.append(
+            f"cold start (python -m stack up, native, warm machine): {cold['median_s']:.2f} s to the first 200 "
+            f"on /health (runs: {', '.join(f'{s:.2f}' for s in cold['runs_s'])}); SIGTERM to exit "
+            f"{cold['stop_median_s']:.2f} s"
+        )
     return out
 
 
@@ -192,7 +216,11 @@ def targets(data):
     w = data["page_weight"]
     fetched = w["second_visit"]["fetched_again"]
     return [
-        ("first load, HTML+JS+CSS compressed (bytes)", w["first_load_bytes"], f"<= {TARGET_FIRST_LOAD_BYTES}",
-         w["first_load_bytes"] <= TARGET_FIRST_LOAD_BYTES),
+        (
+            "first load, HTML+JS+CSS compressed (bytes)",
+            w["first_load_bytes"],
+            f"<= {TARGET_FIRST_LOAD_BYTES}",
+            w["first_load_bytes"] <= TARGET_FIRST_LOAD_BYTES,
+        ),
         ("second visit fetches again", ", ".join(fetched) or "nothing", "only index.html", fetched == ["/"]),
     ]

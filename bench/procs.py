@@ -89,8 +89,16 @@ def group_rss(name, pgid):
     """RSS of each process of a group, labelled master/worker by parentage: the group leader is
     the master (gunicorn's arbiter, nginx's master), its children are workers."""
     rows = []
-    for pid, ppid, comm in group_members(pgid):
+    for pid, _ppid, comm in group_members(pgid):
         role = "master" if pid == pgid else "worker"
-        rows.append({"group": name, "role": role, "pid": pid, "comm": comm, "rss_mib": round(rss_kib(pid) / 1024, 1),
-                     "pss_mib": round(pss_kib(pid) / 1024, 1)})
+        rows.append(
+            {
+                "group": name,
+                "role": role,
+                "pid": pid,
+                "comm": comm,
+                "rss_mib": round(rss_kib(pid) / 1024, 1),
+                "pss_mib": round(pss_kib(pid) / 1024, 1),
+            }
+        )
     return rows

@@ -35,9 +35,13 @@ def run(ctx):
             ctx.log(f"starting the stack with WEB_CONCURRENCY={workers} (nginx :{stack.port}) ...")
             started.append(stack.start())
             ctx.extra_stacks.append(stack)
-            s = Scenario(f"workers_{workers}", f"API through nginx, WEB_CONCURRENCY={workers}",
-                         f"http://127.0.0.1:{stack.port}{ctx.prefix}/result", stack.groups(),
-                         connections=WORKERS_CLIENTS)
+            s = Scenario(
+                f"workers_{workers}",
+                f"API through nginx, WEB_CONCURRENCY={workers}",
+                f"http://127.0.0.1:{stack.port}{ctx.prefix}/result",
+                stack.groups(),
+                connections=WORKERS_CLIENTS,
+            )
             s.workers = workers
             scenarios.append(s)
         ctx.log(f"scaling: {len(scenarios)} scenarios x {ctx.args.rounds} rounds ...")
@@ -48,17 +52,23 @@ def run(ctx):
             stack.cleanup()
             ctx.extra_stacks.remove(stack)
     by_clients, by_workers, loaded = [], [], None
-    for s, summary in zip(scenarios, summaries):
-        row = {"rate": summary["rate"], "p50_ms": summary["p50_ms"], "p99_ms": summary["p99_ms"],
-               "errors": summary["non_2xx_3xx"] + summary["socket_errors"]}
+    for s, summary in zip(scenarios, summaries, strict=True):
+        row = {
+            "rate": summary["rate"],
+            "p50_ms": summary["p50_ms"],
+            "p99_ms": summary["p99_ms"],
+            "errors": summary["non_2xx_3xx"] + summary["socket_errors"],
+        }
         if hasattr(s, "clients"):
             by_clients.append({"clients": s.clients, **row})
             if s.clients == MEMORY_CLIENTS:
                 loaded = s.rounds[-1].get("sampled")
         else:
             by_workers.append({"workers": s.workers, "clients": WORKERS_CLIENTS, **row})
-    return {"scaling": {"by_clients": by_clients, "by_workers": by_workers},
-            "memory": {"at_rest": rest, "under_load": loaded, "load_clients": MEMORY_CLIENTS}}
+    return {
+        "scaling": {"by_clients": by_clients, "by_workers": by_workers},
+        "memory": {"at_rest": rest, "under_load": loaded, "load_clients": MEMORY_CLIENTS},
+    }
 
 
 def _memory_summary(rows, field="rss_mib"):
@@ -70,20 +80,29 @@ def _memory_summary(rows, field="rss_mib"):
 
 def lines(data):
     sc, mem = data["scaling"], data["memory"]
-    out = ["", "API through nginx by clients (req/s, p99 ms): " + ", ".join(
-        f"{r['clients']}: {r['rate']:,.0f} / {r['p99_ms']:.1f}" for r in sc["by_clients"])]
-    out.append(f"API through nginx by WEB_CONCURRENCY at {WORKERS_CLIENTS} clients (req/s, p99 ms): " + ", ".join(
-        f"{r['workers']}: {r['rate']:,.0f} / {r['p99_ms']:.1f}" for r in sc["by_workers"]))
+    out = [
+        "",
+        "API through nginx by clients (req/s, p99 ms): "
+        + ", ".join(f"{r['clients']}: {r['rate']:,.0f} / {r['p99_ms']:.1f}" for r in sc["by_clients"]),
+    ]
+    out.append(
+        f"API through nginx by WEB_CONCURRENCY at {WORKERS_CLIENTS} clients (req/s, p99 ms): "
+        + ", ".join(f"{r['workers']}: {r['rate']:,.0f} / {r['p99_ms']:.1f}" for r in sc["by_workers"])
+    )
     rest, load = _memory_summary(mem["at_rest"]), _memory_summary(mem["under_load"])
     cells = []
     for key in rest:
         under = load.get(key, [])
-        cells.append(f"{key} {len(rest[key])} x {max(rest[key]):.0f}"
-                     + (f" -> {max(under):.0f}" if under else "") + " MiB")
+        cells.append(
+            f"{key} {len(rest[key])} x {max(rest[key]):.0f}" + (f" -> {max(under):.0f}" if under else "") + " MiB"
+        )
     total_rest = sum(sum(v) for v in _memory_summary(mem["at_rest"], "pss_mib").values())
     total_load = sum(sum(v) for v in _memory_summary(mem["under_load"], "pss_mib").values())
-    out.append(f"RSS per process (largest of each kind), at rest -> under {mem['load_clients']} clients: "
-               + "; ".join(cells))
-    out.append(f"the whole stack (sum of PSS: shared pages counted once): {total_rest:.0f} MiB at rest, "
-               f"{total_load:.0f} MiB under load")
+    out.append(
+        f"RSS per process (largest of each kind), at rest -> under {mem['load_clients']} clients: " + "; ".join(cells)
+    )
+    out.append(
+        f"the whole stack (sum of PSS: shared pages counted once): {total_rest:.0f} MiB at rest, "
+        f"{total_load:.0f} MiB under load"
+    )
     return out

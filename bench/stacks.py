@@ -27,8 +27,9 @@ class BenchStack(NativeStack):
         run_dir = RUN_ROOT / name
         for stale in ("access.log", "error.log", "gunicorn.log"):
             (run_dir / stale).unlink(missing_ok=True)
-        super().__init__({**settings, "HTTP_PORT": str(free_port()), "GUNICORN_CMD_ARGS": ""},
-                         name=name, quiet=True, build=False)
+        super().__init__(
+            {**settings, "HTTP_PORT": str(free_port()), "GUNICORN_CMD_ARGS": ""}, name=name, quiet=True, build=False
+        )
         self.tcp_port = tcp_port
         self.app = app
         if tcp_port:
@@ -37,15 +38,26 @@ class BenchStack(NativeStack):
 
     @property
     def socket_path(self):
-        return self.api_bind[len("unix:"):]
+        return self.api_bind[len("unix:") :]
 
     def start_api(self):
         if not self.app:
             return super().start_api()
         (self.run_dir / "gunicorn.sock").unlink(missing_ok=True)
         # The app on the command line wins over wsgi_app in the config; ROOT makes `bench` importable.
-        self._spawn("gunicorn", [sys.executable, "-m", "gunicorn", "-c", str(self.backend_dir / "gunicorn.conf.py"),
-                                 "--pythonpath", str(ROOT), self.app])
+        self._spawn(
+            "gunicorn",
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-c",
+                str(self.backend_dir / "gunicorn.conf.py"),
+                "--pythonpath",
+                str(ROOT),
+                self.app,
+            ],
+        )
         self._wait_for(self._api_answers, "gunicorn", timeout=30)
 
     def groups(self):
@@ -74,7 +86,9 @@ NGINX_HEADERS = """
 
 def _minimal_nginx_conf(folder, port, socket_path, headers=False, prefix="/api"):
     user = _worker_user_clause()
-    return (f"user {user};\n" if user else "") + f"""worker_processes auto;
+    return (
+        (f"user {user};\n" if user else "")
+        + f"""worker_processes auto;
 pid {folder}/nginx.pid;
 error_log {folder}/error.log warn;
 events {{ worker_connections 1024; }}
@@ -96,6 +110,7 @@ http {{
     }}
 }}
 """
+    )
 
 
 @contextmanager
@@ -106,8 +121,9 @@ def minimal_nginx(folder, port, socket_path, prefix="/api", headers=False):
     (folder / "tmp").mkdir(parents=True, exist_ok=True)
     conf = folder / "nginx.conf"
     conf.write_text(_minimal_nginx_conf(folder, port, socket_path, headers, prefix))
-    with running(["nginx", "-p", str(folder), "-c", str(conf), "-e", str(folder / "error.log"),
-                  "-g", "daemon off;"], port=port) as proc:
+    with running(
+        ["nginx", "-p", str(folder), "-c", str(conf), "-e", str(folder / "error.log"), "-g", "daemon off;"], port=port
+    ) as proc:
         yield proc
 
 
@@ -125,8 +141,9 @@ http://127.0.0.1:{port} {{
 }}
 """)
     env = {"HOME": str(folder), "XDG_CONFIG_HOME": str(folder), "XDG_DATA_HOME": str(folder), "PATH": "/usr/bin:/bin"}
-    with running(["caddy", "run", "--config", str(folder / "Caddyfile"), "--adapter", "caddyfile"],
-                 port=port, env=env) as proc:
+    with running(
+        ["caddy", "run", "--config", str(folder / "Caddyfile"), "--adapter", "caddyfile"], port=port, env=env
+    ) as proc:
         yield proc
 
 
@@ -155,16 +172,22 @@ backend api
         yield proc
 
 
-FRONTS = {"nginx-minimal": minimal_nginx, "nginx-minimal+headers": partial(minimal_nginx, headers=True),
-          "caddy": caddy, "haproxy": haproxy}
+FRONTS = {
+    "nginx-minimal": minimal_nginx,
+    "nginx-minimal+headers": partial(minimal_nginx, headers=True),
+    "caddy": caddy,
+    "haproxy": haproxy,
+}
 
 
 def gunicorn_effective(settings):
     """worker_class, workers and threads as backend/gunicorn.conf.py computes them."""
     env = {k: v for k, v in os.environ.items() if k not in SETTING_NAMES}
     env.update(settings)
-    code = ("import json, runpy; ns = runpy.run_path('backend/gunicorn.conf.py'); "
-            "print(json.dumps({k: ns[k] for k in ('worker_class', 'workers', 'threads', 'keepalive')}))")
+    code = (
+        "import json, runpy; ns = runpy.run_path('backend/gunicorn.conf.py'); "
+        "print(json.dumps({k: ns[k] for k in ('worker_class', 'workers', 'threads', 'keepalive')}))"
+    )
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
     try:
         return json.loads(proc.stdout.strip().splitlines()[-1])

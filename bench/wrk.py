@@ -35,8 +35,20 @@ def lua_scripts(work):
 
 
 class Scenario:
-    def __init__(self, key, label, url, groups, headers=(), script="plain", script_args=(),
-                 connections=16, threads=2, timeout=5, unit="req/s"):
+    def __init__(
+        self,
+        key,
+        label,
+        url,
+        groups,
+        headers=(),
+        script="plain",
+        script_args=(),
+        connections=16,
+        threads=2,
+        timeout=5,
+        unit="req/s",
+    ):
         self.key = key
         self.label = label
         self.url = url
@@ -53,8 +65,19 @@ class Scenario:
 
 
 def run_wrk(scenario, seconds, script, during=None):
-    cmd = ["wrk", "-t", str(scenario.threads), "-c", str(scenario.connections), "-d", f"{seconds}s",
-           "--timeout", f"{scenario.timeout}s", "-s", str(script)]
+    cmd = [
+        "wrk",
+        "-t",
+        str(scenario.threads),
+        "-c",
+        str(scenario.connections),
+        "-d",
+        f"{seconds}s",
+        "--timeout",
+        f"{scenario.timeout}s",
+        "-s",
+        str(script),
+    ]
     for header in scenario.headers:
         cmd += ["-H", header]
     cmd.append(scenario.url)
@@ -74,7 +97,7 @@ def run_wrk(scenario, seconds, script, during=None):
         raise BenchError(f"wrk did not finish within {seconds + 30} s: {' '.join(cmd)}") from None
     for line in out.splitlines():
         if line.startswith("BENCH_RESULT "):
-            return json.loads(line[len("BENCH_RESULT "):]), sampled
+            return json.loads(line[len("BENCH_RESULT ") :]), sampled
     raise BenchError(f"wrk gave no result (exit {proc.returncode}): {' '.join(cmd)}\n{out}{err}")
 
 
@@ -83,11 +106,21 @@ def measure(ctx, scenario, seconds, record=True, during=None):
     pgids = ctx.all_pgids()
     watched = dict(scenario.groups)
     charged = set(pgids) | set(watched.values())
-    t0, busy0, child0, self0 = procs.group_ticks(charged), procs.system_busy_ticks(), procs.child_cpu_seconds(), procs.self_cpu_seconds()
+    t0, busy0, child0, self0 = (
+        procs.group_ticks(charged),
+        procs.system_busy_ticks(),
+        procs.child_cpu_seconds(),
+        procs.self_cpu_seconds(),
+    )
     started = time.monotonic()
     result, sampled = run_wrk(scenario, seconds, ctx.scripts[scenario.script], during)
     wall = time.monotonic() - started
-    t1, busy1, child1, self1 = procs.group_ticks(charged), procs.system_busy_ticks(), procs.child_cpu_seconds(), procs.self_cpu_seconds()
+    t1, busy1, child1, self1 = (
+        procs.group_ticks(charged),
+        procs.system_busy_ticks(),
+        procs.child_cpu_seconds(),
+        procs.self_cpu_seconds(),
+    )
 
     duration = result["duration_us"] / 1e6
     requests = result["requests"]
@@ -156,8 +189,10 @@ def interleave(ctx, scenarios, rounds, seconds, warmup=1, during=None):
         for scenario in order:
             row = measure(ctx, scenario, seconds, during=during(scenario) if during else None)
             settle(scenario, ctx.prefix)
-            ctx.log(f"  round {number + 1}: {scenario.label}: {row['rate']:,.0f} {scenario.unit}, "
-                    f"p99 {row['latency_ms']['p99']:.1f} ms")
+            ctx.log(
+                f"  round {number + 1}: {scenario.label}: {row['rate']:,.0f} {scenario.unit}, "
+                f"p99 {row['latency_ms']['p99']:.1f} ms"
+            )
     return [summarise(s) for s in scenarios]
 
 
@@ -194,4 +229,3 @@ def summarise(scenario):
         out["requests_per_s"] = round(statistics.median(r["requests_per_s"] for r in rounds), 1)
         out["redirect_wrong"] = sum(r["redirect"]["wrong"] for r in rounds)
     return out
-

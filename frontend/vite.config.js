@@ -75,8 +75,12 @@ export function apiProxy(apiPrefix, target, httpPort) {
     url = null
   }
   if (!url || !/^https?:$/.test(url.protocol) || url.pathname !== '/' || url.search) {
-    const source = target ? `DEV_API_TARGET=${JSON.stringify(target)}` : `HTTP_PORT=${JSON.stringify(httpPort)}`
-    throw new Error(`${source} does not give an http(s) origin for the API proxy (example: "http://127.0.0.1:8000").`)
+    const source = target
+      ? `DEV_API_TARGET=${JSON.stringify(target)}`
+      : `HTTP_PORT=${JSON.stringify(httpPort)}`
+    throw new Error(
+      `${source} does not give an http(s) origin for the API proxy (example: "http://127.0.0.1:8000").`,
+    )
   }
   // The prefix itself and everything below it; not /apiary.
   const pattern = `^${apiPrefix.replace(/\./g, '\\.')}(?:[/?]|$)`

@@ -10,8 +10,8 @@ from . import docker as docker_mode
 from . import env as stack_env
 from . import node, tools
 from . import settings as stack_settings
-from .env import ROOT
 from .dev import DevStack
+from .env import ROOT
 from .errors import StackError
 from .native import RUN_ROOT, NativeStack
 
@@ -28,7 +28,9 @@ def choose_mode(settings):
     if mode not in ("", "docker", "native"):
         raise StackError(f"STACK={mode!r} is not a mode: use docker or native, or leave it empty to choose.")
     if mode == "docker" and not docker_answers():
-        raise StackError("STACK=docker, but no Docker engine answers ('docker info' fails): start Docker, or use STACK=native.")
+        raise StackError(
+            "STACK=docker, but no Docker engine answers ('docker info' fails): start Docker, or use STACK=native."
+        )
     return mode or ("docker" if docker_answers() else "native")
 
 
@@ -100,7 +102,11 @@ def _stop_runner(name):
                 time.sleep(0.1)
         except ProcessLookupError:
             pass
-        print(f"stack: the native stack ({name}) is stopped." if stopped else f"stack: no native stack ({name}) was running.")
+        print(
+            f"stack: the native stack ({name}) is stopped."
+            if stopped
+            else f"stack: no native stack ({name}) was running."
+        )
     return stopped
 
 
@@ -136,8 +142,11 @@ def cmd_systemd(args):
     settings = stack_settings.validate(stack_env.load())
     files = systemd.render(settings, args.out, args.user, name=args.name)
     print(f"stack: wrote {', '.join(f.name for f in files)} to {files[0].parent}")
-    print(f"stack: install them with: sudo cp {files[0].parent}/{args.name}*.service {files[0].parent}/{args.name}.target "
-          f"/etc/systemd/system/ && sudo systemctl daemon-reload && sudo systemctl enable --now {args.name}.target")
+    print(
+        f"stack: install them with: sudo cp {files[0].parent}/{args.name}*.service "
+        f"{files[0].parent}/{args.name}.target "
+        f"/etc/systemd/system/ && sudo systemctl daemon-reload && sudo systemctl enable --now {args.name}.target"
+    )
 
 
 def cmd_tools(args):
@@ -174,8 +183,7 @@ def main(argv=None):
         ("down", cmd_down, None, "stop a running stack"),
     ):
         p = sub.add_parser(command, help=text)
-        p.add_argument("--name", default=name,
-                       help="folder under .run/ for the native run's config, logs and socket")
+        p.add_argument("--name", default=name, help="folder under .run/ for the native run's config, logs and socket")
         p.set_defaults(func=func)
     p = sub.add_parser("doctor", help="probe a running deployment and say what is wrong")
     p.add_argument("url", nargs="?", help="the URL a browser would open (default: the local stack)")
@@ -188,7 +196,6 @@ def main(argv=None):
     p.add_argument("--local", action="store_true", help="https://localhost:8443/ with Caddy's own CA instead")
     p.add_argument("--name", default="https", help="folder under .run/ for the native run")
     p.set_defaults(func=cmd_https)
-
 
     p = sub.add_parser("systemd", help="write systemd units that run the native stack as services")
     p.add_argument("--out", default=str(ROOT / ".run" / "systemd"), help="folder for the units (default: .run/systemd)")

@@ -41,8 +41,16 @@ def npm_audit():
 
 def pip_audit():
     """(status, output); --strict turns "could not audit a package" into a failure."""
-    args = [sys.executable, "-m", "pip_audit", "--strict", "--progress-spinner", "off", "--disable-pip",
-            "--require-hashes"]
+    args = [
+        sys.executable,
+        "-m",
+        "pip_audit",
+        "--strict",
+        "--progress-spinner",
+        "off",
+        "--disable-pip",
+        "--require-hashes",
+    ]
     for lock in LOCKS:
         args += ["-r", lock]
     code, out = _run(args, ROOT)
@@ -56,8 +64,10 @@ def run():
     for name in found:
         print(f"--- {name} ---\n{results[name][1].strip()}")
     if unanswered:
-        print(f"audit: no advisory service answered ({', '.join(unanswered)}): nothing was checked here; "
-              "the audit runs in CI (.github/workflows/ci.yml).")
+        print(
+            f"audit: no advisory service answered ({', '.join(unanswered)}): nothing was checked here; "
+            "the audit runs in CI (.github/workflows/ci.yml)."
+        )
         return 2 if not found else 1
     if found:
         print(f"audit: advisories found by {', '.join(found)} (see above).")

@@ -86,20 +86,26 @@ class Watch:
         while self.crashes and self.crashes[0] < now - self.window:
             self.crashes.popleft()
         if len(self.crashes) >= self.limit:
-            self.stop_all(f"{name} crashed ({cause}): {len(self.crashes)} crashes within {self.window} s, "
-                          f"so the stack stops rather than restart it again. Read {self.log_of(name)}.")
+            self.stop_all(
+                f"{name} crashed ({cause}): {len(self.crashes)} crashes within {self.window} s, "
+                f"so the stack stops rather than restart it again. Read {self.log_of(name)}."
+            )
         else:
             when = " within a second of its start" if starting else ""
-            _say(f"{name} exited unexpectedly{when} ({cause}); restarting it (crash {len(self.crashes)} of "
-                 f"{self.limit} allowed within {self.window} s). Its log: {self.log_of(name)}")
+            _say(
+                f"{name} exited unexpectedly{when} ({cause}); restarting it (crash {len(self.crashes)} of "
+                f"{self.limit} allowed within {self.window} s). Its log: {self.log_of(name)}"
+            )
 
     def on_running(self, name, pid):
         if name in self.exited_at:
             _say(f"{name} runs again (pid {pid}), {time.monotonic() - self.exited_at.pop(name):.1f} s after it exited.")
 
     def on_fatal(self, name):
-        self.stop_all(f"{name} could not be restarted: it exited at start-up again and again "
-                      f"({self.cause(name)}). Read {self.log_of(name)}.")
+        self.stop_all(
+            f"{name} could not be restarted: it exited at start-up again and again "
+            f"({self.cause(name)}). Read {self.log_of(name)}."
+        )
 
     def stop_all(self, reason):
         if self.stopping:

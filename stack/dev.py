@@ -78,8 +78,13 @@ class DevStack(NativeStack):
         npm = shutil.which("npm", path=self._child_env()["PATH"]) or "npm"
         # 127.0.0.1 rather than Vite's "localhost", which may resolve to ::1 alone where nginx
         # would not find it.
-        vite = Program("vite", [npm, "run", "dev", "--", "--host", "127.0.0.1", "--clearScreen", "false"],
-                       log=str(self.log_path("vite")), directory=str(self.frontend_dir), priority=20)
+        vite = Program(
+            "vite",
+            [npm, "run", "dev", "--", "--host", "127.0.0.1", "--clearScreen", "false"],
+            log=str(self.log_path("vite")),
+            directory=str(self.frontend_dir),
+            priority=20,
+        )
         return [*super().programs(), vite]
 
     def services(self):
@@ -94,8 +99,10 @@ class DevStack(NativeStack):
         if name == "vite":
             changed = stack_settings.non_defaults(self.settings, self.SHOWN["vite"])
             extra = f" [{', '.join(changed)}]" if changed else ""
-            return (f"vite ready at {self.vite_url}/ (its proxy sends the API through nginx){extra}; "
-                    f"log {logs.shown(self.log_path('vite'))}")
+            return (
+                f"vite ready at {self.vite_url}/ (its proxy sends the API through nginx){extra}; "
+                f"log {logs.shown(self.log_path('vite'))}"
+            )
         return super().ready_line(name)
 
     def check_ports(self):

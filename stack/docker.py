@@ -59,8 +59,9 @@ def validate_settings(settings):
     for check in checks:
         result = subprocess.run(check, env=env, capture_output=True, text=True)
         if result.returncode:
-            raise StackError(result.stderr.strip().splitlines()[-1] if result.stderr.strip() else
-                             f"{' '.join(check)} failed")
+            raise StackError(
+                result.stderr.strip().splitlines()[-1] if result.stderr.strip() else f"{' '.join(check)} failed"
+            )
 
 
 def up(settings, dev=False, https=False):

@@ -102,28 +102,43 @@ def check_redirect(probe, prefix, report):
     answer = probe.get(f"{prefix}/")
     location = answer.headers.get("location", "")
     if answer.status != 302 or not location:
-        report.bad("redirect", f"GET {prefix}/ answered {answer.status} without a redirect",
-                   f"check that the API is mounted at {prefix} (API_PREFIX) and running (make up shows its log)")
+        report.bad(
+            "redirect",
+            f"GET {prefix}/ answered {answer.status} without a redirect",
+            f"check that the API is mounted at {prefix} (API_PREFIX) and running (make up shows its log)",
+        )
         return None
     if location == expected:
         report.ok("redirect", f"{prefix}/ -> {location}")
         return location
     want, got = _split(expected), _split(location)
     if got[0] != want[0]:
-        report.bad("scheme", f"the API redirects to {got[0]}:// but you reached it over {want[0]}://",
-                   "list the TLS proxy in front of nginx in TRUSTED_PROXIES and make it send X-Forwarded-Proto")
+        report.bad(
+            "scheme",
+            f"the API redirects to {got[0]}:// but you reached it over {want[0]}://",
+            "list the TLS proxy in front of nginx in TRUSTED_PROXIES and make it send X-Forwarded-Proto",
+        )
     if got[1] != want[1]:
-        report.bad("host", f"the API builds URLs for host {got[1]!r}, but you asked for {want[1]!r}",
-                   "a proxy in front rewrites Host: pass the original Host through, or send X-Forwarded-Host "
-                   "from a proxy listed in TRUSTED_PROXIES")
+        report.bad(
+            "host",
+            f"the API builds URLs for host {got[1]!r}, but you asked for {want[1]!r}",
+            "a proxy in front rewrites Host: pass the original Host through, or send X-Forwarded-Host "
+            "from a proxy listed in TRUSTED_PROXIES",
+        )
     if got[2] != want[2]:
-        report.bad("port", f"the API builds URLs with port {got[2]}, but you reached it on port {want[2]}",
-                   "a proxy or port mapping in front drops the port from Host: keep the Host header with its "
-                   "port, or send X-Forwarded-Port from a proxy listed in TRUSTED_PROXIES")
+        report.bad(
+            "port",
+            f"the API builds URLs with port {got[2]}, but you reached it on port {want[2]}",
+            "a proxy or port mapping in front drops the port from Host: keep the Host header with its "
+            "port, or send X-Forwarded-Port from a proxy listed in TRUSTED_PROXIES",
+        )
     if got[3] != want[3]:
-        report.bad("prefix", f"the redirect goes to path {got[3]!r}, expected {want[3]!r}",
-                   "set the same API_PREFIX for nginx, gunicorn and the SPA; a front proxy that strips a path "
-                   "must send X-Forwarded-Prefix and be listed in TRUSTED_PROXIES")
+        report.bad(
+            "prefix",
+            f"the redirect goes to path {got[3]!r}, expected {want[3]!r}",
+            "set the same API_PREFIX for nginx, gunicorn and the SPA; a front proxy that strips a path "
+            "must send X-Forwarded-Prefix and be listed in TRUSTED_PROXIES",
+        )
     return None
 
 
@@ -136,18 +151,31 @@ def check_result(probe, prefix, report):
         report.bad("result", f"{prefix}/result answered {answer.status}", "check gunicorn's log")
     whoami = probe.get(f"{prefix}/whoami").json() or {}
     if whoami:
-        report.ok("whoami", f"the API sees client {whoami.get('remote_addr')}, scheme {whoami.get('scheme')}, "
-                            f"host {whoami.get('host')}, prefix {whoami.get('script_root')}")
+        report.ok(
+            "whoami",
+            f"the API sees client {whoami.get('remote_addr')}, scheme {whoami.get('scheme')}, "
+            f"host {whoami.get('host')}, prefix {whoami.get('script_root')}",
+        )
 
 
 def check_spoofing(probe, prefix, report):
-    forged = {"X-Forwarded-Host": "doctor-forged.invalid", "X-Forwarded-Proto": "https" if probe.scheme == "http" else "http",
-              "X-Forwarded-Port": "6666", "X-Forwarded-Prefix": "/doctor-forged", "Forwarded": "host=doctor-forged.invalid"}
+    forged = {
+        "X-Forwarded-Host": "doctor-forged.invalid",
+        "X-Forwarded-Proto": "https" if probe.scheme == "http" else "http",
+        "X-Forwarded-Port": "6666",
+        "X-Forwarded-Prefix": "/doctor-forged",
+        "Forwarded": "host=doctor-forged.invalid",
+    }
     location = probe.get(f"{prefix}/", headers=forged).headers.get("location", "")
-    if any(mark in location for mark in ("doctor-forged", ":6666")) or (location and _split(location)[0] != probe.scheme):
-        report.bad("forwarded headers", f"headers forged by this client moved the redirect to {location}",
-                   "only proxies may be in TRUSTED_PROXIES (is this client's address listed?), and a proxy in "
-                   "front must set or delete every X-Forwarded-* header instead of passing the client's through")
+    if any(mark in location for mark in ("doctor-forged", ":6666")) or (
+        location and _split(location)[0] != probe.scheme
+    ):
+        report.bad(
+            "forwarded headers",
+            f"headers forged by this client moved the redirect to {location}",
+            "only proxies may be in TRUSTED_PROXIES (is this client's address listed?), and a proxy in "
+            "front must set or delete every X-Forwarded-* header instead of passing the client's through",
+        )
     else:
         report.ok("forwarded headers", "forged X-Forwarded-* and Forwarded from this client are ignored")
 
@@ -155,14 +183,19 @@ def check_spoofing(probe, prefix, report):
 def check_spa(probe, prefix, report):
     index = probe.get("/")
     if index.status != 200 or b'<div id="app">' not in index.body:
-        report.bad("spa", f"/ answered {index.status} without the SPA's shell", "build the frontend and check nginx's root")
+        report.bad(
+            "spa", f"/ answered {index.status} without the SPA's shell", "build the frontend and check nginx's root"
+        )
         return index
     deep = probe.get("/doctor/deep/link")
     if deep.status == 200 and deep.body == index.body:
         report.ok("spa", "/ serves the SPA; a deep link falls back to index.html")
     else:
-        report.bad("spa", f"a deep link answered {deep.status}, not index.html",
-                   "nginx needs try_files $uri /index.html for client routes")
+        report.bad(
+            "spa",
+            f"a deep link answered {deep.status}, not index.html",
+            "nginx needs try_files $uri /index.html for client routes",
+        )
     asset = probe.get("/assets/doctor-missing.js")
     if asset.status == 404:
         report.ok("assets", "a missing asset is a 404, not HTML")
@@ -177,17 +210,26 @@ def check_errors_and_headers(probe, prefix, index, report):
     if missing.status == 404 and isinstance(data, dict) and data.get("status") == 404:
         report.ok("errors", "an unknown API route is a JSON 404")
     else:
-        report.bad("errors", f"an unknown API route answered {missing.status} "
-                             f"{missing.headers.get('content-type')}", "the API's JSON error handlers are not in the path")
+        report.bad(
+            "errors",
+            f"an unknown API route answered {missing.status} {missing.headers.get('content-type')}",
+            "the API's JSON error handlers are not in the path",
+        )
     absent = [h for h in SECURITY_HEADERS if h.lower() not in index.headers]
     if absent:
-        report.bad("headers", f"missing on /: {', '.join(absent)}", "nginx's add_header lines are not applied "
-                   "(an add_header in a location drops the server's)")
+        report.bad(
+            "headers",
+            f"missing on /: {', '.join(absent)}",
+            "nginx's add_header lines are not applied (an add_header in a location drops the server's)",
+        )
     else:
         report.ok("headers", "security headers present")
     if index.headers.get("cache-control") != "no-cache":
-        report.bad("caching", f"index.html is served with Cache-Control {index.headers.get('cache-control')!r}",
-                   "index.html must be revalidated (no-cache) so a deploy is seen")
+        report.bad(
+            "caching",
+            f"index.html is served with Cache-Control {index.headers.get('cache-control')!r}",
+            "index.html must be revalidated (no-cache) so a deploy is seen",
+        )
     server = index.headers.get("server", "")
     if re.search(r"\d", server):
         report.bad("headers", f"the Server header names a version ({server})", "server_tokens off")

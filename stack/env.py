@@ -15,11 +15,30 @@ ROOT = Path(__file__).resolve().parent.parent
 # Every setting the stack reads (documented in .env.example). A child process gets these from the
 # settings given to the runner only, never by accident from the calling shell.
 SETTING_NAMES = (
-    "STACK", "HTTP_PORT", "API_PREFIX", "TRUSTED_PROXIES", "ALLOWED_HOSTS", "CORS_ORIGINS",
-    "MAX_BODY_SIZE", "API_TIMEOUT", "API_BIND", "FORWARDED_HOPS", "WEB_CONCURRENCY",
-    "GUNICORN_WORKER_CLASS", "GUNICORN_THREADS", "GUNICORN_TIMEOUT", "GUNICORN_KEEPALIVE",
-    "GUNICORN_LOG_LEVEL", "VITE_PORT", "IMAGE_TAG", "DOMAIN", "ACME_EMAIL", "ACME_CA", "HTTPS_PORT",
-    "HTTP_REDIRECT_PORT", "ACCESS_LOG",
+    "STACK",
+    "HTTP_PORT",
+    "API_PREFIX",
+    "TRUSTED_PROXIES",
+    "ALLOWED_HOSTS",
+    "CORS_ORIGINS",
+    "MAX_BODY_SIZE",
+    "API_TIMEOUT",
+    "API_BIND",
+    "FORWARDED_HOPS",
+    "WEB_CONCURRENCY",
+    "GUNICORN_WORKER_CLASS",
+    "GUNICORN_THREADS",
+    "GUNICORN_TIMEOUT",
+    "GUNICORN_KEEPALIVE",
+    "GUNICORN_LOG_LEVEL",
+    "VITE_PORT",
+    "IMAGE_TAG",
+    "DOMAIN",
+    "ACME_EMAIL",
+    "ACME_CA",
+    "HTTPS_PORT",
+    "HTTP_REDIRECT_PORT",
+    "ACCESS_LOG",
 )
 
 

@@ -49,8 +49,9 @@ class HttpsStack(NativeStack):
 
     def programs(self):
         # Caddy stops first (highest priority), before the nginx it forwards to.
-        caddy = Program("caddy", ["sh", str(ROOT / "caddy" / "run.sh")], log=str(self.log_path("caddy")),
-                        priority=40, stop_wait=10)
+        caddy = Program(
+            "caddy", ["sh", str(ROOT / "caddy" / "run.sh")], log=str(self.log_path("caddy")), priority=40, stop_wait=10
+        )
         return [*super().programs(), caddy]
 
     def services(self):

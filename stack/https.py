@@ -47,7 +47,9 @@ def check_domain(value):
 def check_email(value):
     """ACME_EMAIL: the ACME account's contact address."""
     if not value:
-        raise StackError("ACME_EMAIL is not set: the CA needs a contact address for the account (e.g. ACME_EMAIL=ops@example.com).")
+        raise StackError(
+            "ACME_EMAIL is not set: the CA needs a contact address for the account (e.g. ACME_EMAIL=ops@example.com)."
+        )
     if not _EMAIL.match(value):
         raise StackError(f"ACME_EMAIL={value!r} is not an email address (e.g. ACME_EMAIL=ops@example.com).")
 

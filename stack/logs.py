@@ -66,4 +66,3 @@ def gunicorn_error(line):
 
 def all_lines(_line):
     return True
-

@@ -12,8 +12,8 @@ import errno
 import grp
 import os
 import pwd
-import signal
 import random
+import signal
 import socket
 import subprocess
 import sys
@@ -111,11 +111,26 @@ class NativeStack:
 
     # Settings each service's ready line shows when they differ from the defaults.
     SHOWN = {
-        "gunicorn": ("API_BIND", "WEB_CONCURRENCY", "GUNICORN_WORKER_CLASS", "GUNICORN_THREADS",
-                     "GUNICORN_TIMEOUT", "GUNICORN_KEEPALIVE", "GUNICORN_LOG_LEVEL", "FORWARDED_HOPS",
-                     "CORS_ORIGINS"),
-        "nginx": ("HTTP_PORT", "API_PREFIX", "TRUSTED_PROXIES", "ALLOWED_HOSTS", "MAX_BODY_SIZE",
-                  "API_TIMEOUT", "ACCESS_LOG"),
+        "gunicorn": (
+            "API_BIND",
+            "WEB_CONCURRENCY",
+            "GUNICORN_WORKER_CLASS",
+            "GUNICORN_THREADS",
+            "GUNICORN_TIMEOUT",
+            "GUNICORN_KEEPALIVE",
+            "GUNICORN_LOG_LEVEL",
+            "FORWARDED_HOPS",
+            "CORS_ORIGINS",
+        ),
+        "nginx": (
+            "HTTP_PORT",
+            "API_PREFIX",
+            "TRUSTED_PROXIES",
+            "ALLOWED_HOSTS",
+            "MAX_BODY_SIZE",
+            "API_TIMEOUT",
+            "ACCESS_LOG",
+        ),
         "vite": ("VITE_PORT",),
     }
 
@@ -182,10 +197,22 @@ class NativeStack:
     def programs(self):
         """The services as supervisord programs; nginx stops first (highest priority), gently."""
         return [
-            Program("gunicorn", [sys.executable, "-m", "gunicorn", "-c", str(self.backend_dir / "gunicorn.conf.py")],
-                    log=str(self.log_path("gunicorn")), priority=10, stop_wait=30),
-            Program("nginx", self._nginx_cmd("-g", "daemon off;"), log=str(self.log_path("nginx")),
-                    read=str(self.run_dir / "error.log"), stop_signal="QUIT", priority=30, stop_wait=20),
+            Program(
+                "gunicorn",
+                [sys.executable, "-m", "gunicorn", "-c", str(self.backend_dir / "gunicorn.conf.py")],
+                log=str(self.log_path("gunicorn")),
+                priority=10,
+                stop_wait=30,
+            ),
+            Program(
+                "nginx",
+                self._nginx_cmd("-g", "daemon off;"),
+                log=str(self.log_path("nginx")),
+                read=str(self.run_dir / "error.log"),
+                stop_signal="QUIT",
+                priority=30,
+                stop_wait=20,
+            ),
         ]
 
     def services(self):
@@ -210,21 +237,23 @@ class NativeStack:
             server = stack_settings._app_settings().load_server(self.settings)
             workers = f"{server.workers} worker{'s' * (server.workers != 1)}"
             threads = f"{server.threads} thread{'s' * (server.threads != 1)}"
-            return (f"gunicorn ready on {self.api_bind}: {workers} x {threads} ({server.worker_class}){extra}; "
-                    f"log {logs.shown(self.log_path('gunicorn'))}")
+            return (
+                f"gunicorn ready on {self.api_bind}: {workers} x {threads} ({server.worker_class}){extra}; "
+                f"log {logs.shown(self.log_path('gunicorn'))}"
+            )
         if name == "nginx":
             prefix = self.settings.get("API_PREFIX") or "/api"
-            return (f"nginx ready at {self.url}/ ({self.mode}; API at {self.url}{prefix}/){extra}; "
-                    f"logs {logs.shown(self.run_dir / 'error.log')}, {logs.shown(self.log_path('access'))}")
+            return (
+                f"nginx ready at {self.url}/ ({self.mode}; API at {self.url}{prefix}/){extra}; "
+                f"logs {logs.shown(self.run_dir / 'error.log')}, {logs.shown(self.log_path('access'))}"
+            )
         return f"{name} ready{extra}; log {logs.shown(self.log_path(name))}"
 
     # ---- start --------------------------------------------------------------------------------
     def render(self):
         """Render nginx's config from the shared template and check it with nginx -t."""
         env = self._child_env()
-        result = subprocess.run(
-            ["sh", str(ROOT / "nginx" / "render.sh")], env=env, capture_output=True, text=True
-        )
+        result = subprocess.run(["sh", str(ROOT / "nginx" / "render.sh")], env=env, capture_output=True, text=True)
         if result.returncode:
             raise StackError(result.stderr.strip() or "nginx/render.sh failed")
         conf = self.run_dir / "nginx.conf"
@@ -238,8 +267,14 @@ class NativeStack:
 
     def _nginx_cmd(self, *extra):
         return [
-            "nginx", "-p", str(self.run_dir), "-c", str(self.run_dir / "nginx.conf"),
-            "-e", str(self.run_dir / "error.log"), *extra,
+            "nginx",
+            "-p",
+            str(self.run_dir),
+            "-c",
+            str(self.run_dir / "nginx.conf"),
+            "-e",
+            str(self.run_dir / "error.log"),
+            *extra,
         ]
 
     def start(self):
@@ -343,8 +378,11 @@ class NativeStack:
             self.follower.poll()
         if self.supervisor.proc is not None and not self.supervisor.running():
             reason = self.supervisor.stopped_because()
-            raise StackError(reason or f"supervisord exited (exit {self.supervisor.proc.returncode}); "
-                                       f"read {logs.shown(self.run_dir / 'supervisord.log')}.")
+            raise StackError(
+                reason
+                or f"supervisord exited (exit {self.supervisor.proc.returncode}); "
+                f"read {logs.shown(self.run_dir / 'supervisord.log')}."
+            )
 
     def pids(self):
         """{program: pid} of the programs that run now (each pid leads its process group)."""

@@ -78,13 +78,23 @@ def _install(version):
     TOOLS.mkdir(parents=True)
     (TOOLS / "package.json").write_text('{"private": true}\n')
     command = [
-        "npm", "install", "--prefix", str(TOOLS), "--no-audit", "--no-fund", "--no-save",
-        "--loglevel=error", f"node-linux-{arch}@{version}", f"npm@{NPM_VERSION}",
+        "npm",
+        "install",
+        "--prefix",
+        str(TOOLS),
+        "--no-audit",
+        "--no-fund",
+        "--no-save",
+        "--loglevel=error",
+        f"node-linux-{arch}@{version}",
+        f"npm@{NPM_VERSION}",
     ]
     try:
         subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
     except (OSError, subprocess.CalledProcessError) as exc:
-        raise StackError(f"could not install Node {version} into .tools/node ({exc}); install Node {version} yourself.")
+        raise StackError(
+            f"could not install Node {version} into .tools/node ({exc}); install Node {version} yourself."
+        ) from exc
     found = _version_of(str(_local_node()))
     if found != f"v{version}":
         raise StackError(f".tools/node/node_modules/.bin/node answers {found!r}, not v{version}.")
@@ -126,4 +136,4 @@ def run_npm(args):
     try:
         return subprocess.run(["npm", *args], cwd=ROOT / "frontend", env=env).returncode
     except OSError as exc:
-        raise StackError(f"could not run npm ({exc}).")
+        raise StackError(f"could not run npm ({exc}).") from exc

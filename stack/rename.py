@@ -64,7 +64,7 @@ def current_title(root):
 def current_prefix(root):
     match = re.search(r'api_prefix: str = "([^"]+)"', (root / SETTINGS).read_text())
     if not match:
-        raise StackError(f"{SETTINGS}: no `api_prefix: str = \"...\"` default to rename.")
+        raise StackError(f'{SETTINGS}: no `api_prefix: str = "..."` default to rename.')
     return match.group(1)
 
 
@@ -121,8 +121,12 @@ def rename(root, name=None, title=None, prefix=None, port=None, domain=None):
             quoted = json.dumps(title, ensure_ascii=False)
             if "'" not in title or '"' in title:
                 quoted = "'" + quoted[1:-1].replace('\\"', '"').replace("'", "\\'") + "'"
-            _sub_file(root / SITE, r"(?m)^export const SITE_TITLE = ('.*'|\".*\")$",
-                      lambda _m: f"export const SITE_TITLE = {quoted}", "SITE_TITLE")
+            _sub_file(
+                root / SITE,
+                r"(?m)^export const SITE_TITLE = ('.*'|\".*\")$",
+                lambda _m: f"export const SITE_TITLE = {quoted}",
+                "SITE_TITLE",
+            )
     if name is not None:
         for file in ("frontend/package.json", "frontend/package-lock.json"):
             path = root / file
@@ -141,8 +145,12 @@ def rename(root, name=None, title=None, prefix=None, port=None, domain=None):
         old = current_port(root)
         if str(port) != old:
             for file, pattern in PORT_DEFAULTS:
-                _sub_file(root / file, pattern.format(port=old), lambda m: f"{m.group(1)}{port}{m.group(2)}",
-                          f"default port {old}")
+                _sub_file(
+                    root / file,
+                    pattern.format(port=old),
+                    lambda m: f"{m.group(1)}{port}{m.group(2)}",
+                    f"default port {old}",
+                )
     if domain is not None:
         path = root / ".env.example"
         text = path.read_text()

@@ -15,13 +15,31 @@ from .env import DEFAULT_HTTP_PORT, ROOT, SETTING_NAMES, parse_port
 from .errors import StackError
 
 DEFAULTS = {
-    "STACK": "", "HTTP_PORT": DEFAULT_HTTP_PORT, "API_PREFIX": "/api", "TRUSTED_PROXIES": "", "ALLOWED_HOSTS": "",
-    "CORS_ORIGINS": "", "MAX_BODY_SIZE": "1m", "API_TIMEOUT": "30", "API_BIND": "", "FORWARDED_HOPS": "1",
-    "WEB_CONCURRENCY": "", "GUNICORN_WORKER_CLASS": "gthread", "GUNICORN_THREADS": "16",
-    "GUNICORN_TIMEOUT": "60", "GUNICORN_KEEPALIVE": "75", "GUNICORN_LOG_LEVEL": "info",
-    "VITE_PORT": "5173", "ACCESS_LOG": "",
+    "STACK": "",
+    "HTTP_PORT": DEFAULT_HTTP_PORT,
+    "API_PREFIX": "/api",
+    "TRUSTED_PROXIES": "",
+    "ALLOWED_HOSTS": "",
+    "CORS_ORIGINS": "",
+    "MAX_BODY_SIZE": "1m",
+    "API_TIMEOUT": "30",
+    "API_BIND": "",
+    "FORWARDED_HOPS": "1",
+    "WEB_CONCURRENCY": "",
+    "GUNICORN_WORKER_CLASS": "gthread",
+    "GUNICORN_THREADS": "16",
+    "GUNICORN_TIMEOUT": "60",
+    "GUNICORN_KEEPALIVE": "75",
+    "GUNICORN_LOG_LEVEL": "info",
+    "VITE_PORT": "5173",
+    "ACCESS_LOG": "",
     # Read by Docker Compose and stack/https.py, which check them and know their defaults.
-    "IMAGE_TAG": "", "DOMAIN": "", "ACME_EMAIL": "", "ACME_CA": "", "HTTPS_PORT": "", "HTTP_REDIRECT_PORT": "",
+    "IMAGE_TAG": "",
+    "DOMAIN": "",
+    "ACME_EMAIL": "",
+    "ACME_CA": "",
+    "HTTPS_PORT": "",
+    "HTTP_REDIRECT_PORT": "",
 }
 assert set(DEFAULTS) == set(SETTING_NAMES)
 
@@ -128,5 +146,8 @@ def validate(settings):
 def non_defaults(values, names=None):
     """`NAME=value` for each setting that differs from its default (for the ready lines)."""
     names = names or DEFAULTS
-    return [f"{name}={values[name]}" for name in names
-            if name in DEFAULTS and (values.get(name) or "") != DEFAULTS[name] and values.get(name)]
+    return [
+        f"{name}={values[name]}"
+        for name in names
+        if name in DEFAULTS and (values.get(name) or "") != DEFAULTS[name] and values.get(name)
+    ]

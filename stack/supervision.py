@@ -58,8 +58,21 @@ def render_config(run_dir, programs):
     sock = run_dir / "supervisor.sock"
     logs = " ".join(f"{p.name}={p.read or p.log}" for p in programs)
     signals = " ".join(f"{p.name}={p.stop_signal}" for p in programs)
-    watch = [sys.executable, "-m", "stack.crashwatch", "--run-dir", str(run_dir), "--limit", str(CRASH_LIMIT),
-             "--window", str(CRASH_WINDOW), "--logs", logs, "--signals", signals]
+    watch = [
+        sys.executable,
+        "-m",
+        "stack.crashwatch",
+        "--run-dir",
+        str(run_dir),
+        "--limit",
+        str(CRASH_LIMIT),
+        "--window",
+        str(CRASH_WINDOW),
+        "--logs",
+        logs,
+        "--signals",
+        signals,
+    ]
     lines = [
         "; Written by the stack runner (stack/supervision.py) on every start; edits are lost.",
         "[supervisord]",
@@ -151,7 +164,11 @@ class Supervisor:
         self._out = open(self.run_dir / "supervisord.out", "wb")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "supervisor.supervisord", "--configuration", str(config)],
-            cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=self._out, stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=self._out,
+            stderr=subprocess.STDOUT,
             start_new_session=True,  # Ctrl-C reaches the runner only; it stops supervisord
             preexec_fn=preexec_fn,
         )

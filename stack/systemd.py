@@ -32,9 +32,19 @@ from .supervision import CRASH_LIMIT, CRASH_WINDOW
 
 # Settings that are passed on to the services (the rest only matter to the runner).
 _SERVICE_SETTINGS = (
-    "API_PREFIX", "TRUSTED_PROXIES", "ALLOWED_HOSTS", "CORS_ORIGINS", "MAX_BODY_SIZE", "API_TIMEOUT",
-    "FORWARDED_HOPS", "WEB_CONCURRENCY", "GUNICORN_WORKER_CLASS", "GUNICORN_THREADS", "GUNICORN_TIMEOUT",
-    "GUNICORN_KEEPALIVE", "GUNICORN_LOG_LEVEL",
+    "API_PREFIX",
+    "TRUSTED_PROXIES",
+    "ALLOWED_HOSTS",
+    "CORS_ORIGINS",
+    "MAX_BODY_SIZE",
+    "API_TIMEOUT",
+    "FORWARDED_HOPS",
+    "WEB_CONCURRENCY",
+    "GUNICORN_WORKER_CLASS",
+    "GUNICORN_THREADS",
+    "GUNICORN_TIMEOUT",
+    "GUNICORN_KEEPALIVE",
+    "GUNICORN_LOG_LEVEL",
 )
 
 
@@ -54,8 +64,10 @@ def render(settings, out, user, name="app", python=None, build=True):
     try:
         pw = pwd.getpwnam(user)
     except KeyError:
-        raise StackError(f"--user {user!r} is not a user on this host: create one (e.g. 'useradd --system "
-                         f"--no-create-home {user}') or name another.") from None
+        raise StackError(
+            f"--user {user!r} is not a user on this host: create one (e.g. 'useradd --system "
+            f"--no-create-home {user}') or name another."
+        ) from None
     if pw.pw_uid == 0:
         raise StackError("--user root: the services should run as a user without privileges (e.g. --user www-data).")
     group = grp.getgrgid(pw.pw_gid).gr_name
@@ -79,12 +91,17 @@ def render(settings, out, user, name="app", python=None, build=True):
     if build:
         frontend.build(settings)
     render_env = {k: v for k, v in os.environ.items() if k not in env}
-    render_env.update(env, API_UPSTREAM=bind, NGINX_LISTEN_PORT=port, NGINX_WEB_ROOT=str(frontend.DIST),
-                      NGINX_ACCESS_LOG=str(nginx_dir / "access.log"), NGINX_RUN_DIR=str(nginx_dir),
-                      SPA_DEV_SERVER="")
+    render_env.update(
+        env,
+        API_UPSTREAM=bind,
+        NGINX_LISTEN_PORT=port,
+        NGINX_WEB_ROOT=str(frontend.DIST),
+        NGINX_ACCESS_LOG=str(nginx_dir / "access.log"),
+        NGINX_RUN_DIR=str(nginx_dir),
+        SPA_DEV_SERVER="",
+    )
     render_env.pop("RESOLVER", None)
-    result = subprocess.run(["sh", str(ROOT / "nginx" / "render.sh")], env=render_env,
-                            capture_output=True, text=True)
+    result = subprocess.run(["sh", str(ROOT / "nginx" / "render.sh")], env=render_env, capture_output=True, text=True)
     if result.returncode:
         raise StackError(result.stderr.strip() or "nginx/render.sh failed")
 
@@ -101,7 +118,7 @@ ProtectSystem=full
     limits = f"""StartLimitIntervalSec={CRASH_WINDOW}
 StartLimitBurst={CRASH_LIMIT}
 """
-    api = f"""# gunicorn for the API ({ROOT / 'backend' / 'gunicorn.conf.py'}); written by `python -m stack systemd`.
+    api = f"""# gunicorn for the API ({ROOT / "backend" / "gunicorn.conf.py"}); written by `python -m stack systemd`.
 [Unit]
 Description={name}: the API (gunicorn)
 After=network.target
@@ -109,9 +126,9 @@ PartOf={name}.target
 {limits}
 [Service]
 Type=simple
-WorkingDirectory={ROOT / 'backend'}
-EnvironmentFile={out / 'stack.env'}
-ExecStart={_exec([python, '-m', 'gunicorn', '-c', str(ROOT / 'backend' / 'gunicorn.conf.py')])}
+WorkingDirectory={ROOT / "backend"}
+EnvironmentFile={out / "stack.env"}
+ExecStart={_exec([python, "-m", "gunicorn", "-c", str(ROOT / "backend" / "gunicorn.conf.py")])}
 # SIGHUP: new workers with the new code while the old ones finish.
 ExecReload=/bin/kill -HUP $MAINPID
 KillSignal=SIGTERM
@@ -123,7 +140,7 @@ RuntimeDirectoryPreserve=yes
 [Install]
 WantedBy={name}.target
 """
-    web = f"""# nginx for the SPA and the API proxy ({nginx_dir / 'nginx.conf'}); written by `python -m stack systemd`.
+    web = f"""# nginx for the SPA and the API proxy ({nginx_dir / "nginx.conf"}); written by `python -m stack systemd`.
 [Unit]
 Description={name}: the web server (nginx)
 After=network.target {name}-api.service
@@ -132,9 +149,9 @@ PartOf={name}.target
 {limits}
 [Service]
 Type=simple
-EnvironmentFile={out / 'stack.env'}
-ExecStartPre={_exec([nginx, *nginx_args, '-t', '-q'])}
-ExecStart={_exec([nginx, *nginx_args, '-g', 'daemon off;'])}
+EnvironmentFile={out / "stack.env"}
+ExecStartPre={_exec([nginx, *nginx_args, "-t", "-q"])}
+ExecStart={_exec([nginx, *nginx_args, "-g", "daemon off;"])}
 ExecReload=/bin/kill -HUP $MAINPID
 # SIGQUIT: finish the requests in flight, then stop.
 KillSignal=SIGQUIT

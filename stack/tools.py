@@ -49,7 +49,7 @@ def require(*programs, install=True):
                 env=env,
             )
         except subprocess.CalledProcessError as exc:
-            raise StackError(f"apt-get failed ({exc}); install by hand: apt-get install {' '.join(packages)}")
+            raise StackError(f"apt-get failed ({exc}); install by hand: apt-get install {' '.join(packages)}") from exc
         still = [p for p in missing if shutil.which(p) is None]
         if not still:
             return

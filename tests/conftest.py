@@ -90,8 +90,10 @@ def docker_engine():
     except DockerUnavailable as exc:
         engine.stop()
         pytest.skip(f"DOCKER TESTS NOT RUN: {exc}")
-    print(f"\ndocker: engine {engine.server_version}, compose {engine.compose_version}, "
-          f"base images {engine.base_images}", flush=True)
+    print(
+        f"\ndocker: engine {engine.server_version}, compose {engine.compose_version}, base images {engine.base_images}",
+        flush=True,
+    )
     yield engine
     engine.stop()
 
@@ -103,6 +105,8 @@ def acme_edge(start_stack, tmp_path_factory):
     stack = start_stack(TRUSTED_PROXIES="127.0.0.1")
     folder = tmp_path_factory.mktemp("acme")
     with pebble(folder / "pebble") as ca, caddy_edge(folder / "caddy", ca, stack.port) as edge:
-        print(f"\ntime to certificate (Caddy start to a served Pebble certificate): {edge.seconds_to_certificate:.2f} s")
+        print(
+            f"\ntime to certificate (Caddy start to a served Pebble certificate): {edge.seconds_to_certificate:.2f} s"
+        )
         edge.stack = stack
         yield edge

@@ -39,9 +39,7 @@ def create_app(test_config=None, environ=None):
     app.wsgi_app = _lowercase_host(app.wsgi_app)
     if cfg.forwarded_hops:
         hops = cfg.forwarded_hops
-        app.wsgi_app = ProxyFix(
-            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops
-        )
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops)
     return app
 
 

@@ -47,4 +47,6 @@ const folder = process.argv[2] ?? fileURLToPath(new URL('../dist', import.meta.u
 const written = precompress(folder)
 const before = written.reduce((sum, f) => sum + f.from, 0)
 const after = written.reduce((sum, f) => sum + f.to, 0)
-console.log(`precompress: ${written.length} file(s) in ${folder}: ${before} -> ${after} bytes (gzip -9)`)
+console.log(
+  `precompress: ${written.length} file(s) in ${folder}: ${before} -> ${after} bytes (gzip -9)`,
+)

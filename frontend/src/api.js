@@ -75,7 +75,8 @@ function looksLikeHtml(text, contentType) {
  * for 502, 503 and 504 nginx's message would only repeat the sentence.
  */
 function errorSentence({ what, status, reason, body, parsed, id }) {
-  const message = body && typeof body.message === 'string' ? body.message.trim().replace(/\.$/, '') : ''
+  const message =
+    body && typeof body.message === 'string' ? body.message.trim().replace(/\.$/, '') : ''
   const said = message ? `, saying "${message}"` : parsed ? '' : ', and the answer was not JSON'
   if (status === 502 || status === 503) {
     return `The API is down or restarting: ${what} answered ${status} ${reason}${id}.`
@@ -114,10 +115,10 @@ async function request(method, path, { timeoutMs = DEFAULT_TIMEOUT_MS, body: pay
   } catch (err) {
     if (timedOut) {
       const wait = timeoutMs >= 1000 ? `${Math.round(timeoutMs / 1000)} s` : `${timeoutMs} ms`
-      throw new ApiError(
-        `The API did not answer ${method} ${url} within ${wait}.`,
-        { url, cause: err },
-      )
+      throw new ApiError(`The API did not answer ${method} ${url} within ${wait}.`, {
+        url,
+        cause: err,
+      })
     }
     const detail = err && err.message ? ` (${err.message})` : ''
     throw new ApiError(
@@ -180,4 +181,3 @@ export function get(path, options) {
 export function post(path, body, options) {
   return request('POST', path, { ...options, body })
 }
-

@@ -121,9 +121,7 @@ export function explainUrlDifference(actual, expected, expectedPrefix) {
     )
   }
   if (normalizeHostname(a.hostname) !== normalizeHostname(e.hostname)) {
-    causes.push(
-      `the host is ${a.hostname} instead of ${e.hostname}: ${CAUSE_HOST}`,
-    )
+    causes.push(`the host is ${a.hostname} instead of ${e.hostname}: ${CAUSE_HOST}`)
   }
   const ap = effectivePort(a.protocol, a.port)
   const ep = effectivePort(e.protocol, e.port)
@@ -213,7 +211,14 @@ function checkPrefix(expectedPrefix, whoami) {
   )
 }
 
-function checkRedirect({ landedUrl, redirectError, expectedUrl, startUrl, expectedPrefix, builtUrl }) {
+function checkRedirect({
+  landedUrl,
+  redirectError,
+  expectedUrl,
+  startUrl,
+  expectedPrefix,
+  builtUrl,
+}) {
   const start = `${expectedPrefix}/`
   if (!landedUrl) {
     const target = parseUrl(builtUrl)

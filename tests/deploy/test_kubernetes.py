@@ -45,8 +45,7 @@ class Rendered:
         self.objects = objects
 
     def get(self, kind, name=None):
-        found = [o for o in self.objects if o["kind"] == kind
-                 and (name is None or o["metadata"]["name"] == name)]
+        found = [o for o in self.objects if o["kind"] == kind and (name is None or o["metadata"]["name"] == name)]
         assert len(found) == 1, f"expected one {kind} {name or ''}, found {len(found)}"
         return found[0]
 
@@ -75,8 +74,7 @@ def production():
 def compose_settings(service=None):
     """The settings compose passes into the containers (the ${NAME:-} entries)."""
     services = [COMPOSE[service]] if service else COMPOSE.values()
-    return {name for s in services for name, value in s["environment"].items()
-            if value == f"${{{name}:-}}"}
+    return {name for s in services for name, value in s["environment"].items() if value == f"${{{name}:-}}"}
 
 
 def labels_match(selector, labels):
@@ -85,10 +83,21 @@ def labels_match(selector, labels):
 
 # ---- Schemas ------------------------------------------------------------------------------------
 
+
 def test_every_object_is_valid_for_a_current_kubernetes(rendered):
     kinds = sorted(o["kind"] for o in rendered.objects)
-    assert kinds == ["ConfigMap", "Deployment", "Deployment", "Ingress", "NetworkPolicy", "NetworkPolicy",
-                     "PodDisruptionBudget", "PodDisruptionBudget", "Service", "Service"]
+    assert kinds == [
+        "ConfigMap",
+        "Deployment",
+        "Deployment",
+        "Ingress",
+        "NetworkPolicy",
+        "NetworkPolicy",
+        "PodDisruptionBudget",
+        "PodDisruptionBudget",
+        "Service",
+        "Service",
+    ]
     for obj in rendered.objects:
         # strict: a misspelt or misplaced field is an error, not something the API drops.
         kubernetes_validate.validate(obj, KUBERNETES_VERSION, strict=True)
@@ -102,6 +111,7 @@ def test_the_validator_rejects_a_broken_object(rendered):
 
 
 # ---- The compose contract -----------------------------------------------------------------------
+
 
 def test_settings_have_the_compose_names(rendered):
     assert set(rendered.settings) == compose_settings()
@@ -165,6 +175,7 @@ def test_web_environment_renders_a_valid_nginx_config(rendered, tmp_path):
 
 # ---- Wiring: selectors and ports ----------------------------------------------------------------
 
+
 @pytest.mark.parametrize("name", sorted(SERVICE_OF))
 def test_service_and_budget_select_exactly_their_pods(rendered, name):
     pods = {d["metadata"]["name"]: d["spec"]["template"]["metadata"]["labels"] for d in rendered.all("Deployment")}
@@ -212,6 +223,7 @@ def test_ingress_body_limit_is_max_body_size(rendered):
 
 # ---- Pods: security, resources, rollouts --------------------------------------------------------
 
+
 @pytest.mark.parametrize("name", sorted(SERVICE_OF))
 def test_pods_run_non_root_read_only_without_capabilities(rendered, name):
     spec = rendered.get("Deployment", name)["spec"]["template"]["spec"]
@@ -221,7 +233,10 @@ def test_pods_run_non_root_read_only_without_capabilities(rendered, name):
     assert spec["automountServiceAccountToken"] is False
     container = rendered.container(name)
     assert container["securityContext"] == {
-        "allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True, "capabilities": {"drop": ["ALL"]}}
+        "allowPrivilegeEscalation": False,
+        "readOnlyRootFilesystem": True,
+        "capabilities": {"drop": ["ALL"]},
+    }
     volumes = {v["name"]: v for v in spec["volumes"]}
     mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
     assert set(mounts) == WRITABLE[name]
@@ -265,7 +280,9 @@ def test_api_pods_stop_after_nginx_stops_sending_to_them(rendered):
     sleep = rendered.container("api")["lifecycle"]["preStop"]["exec"]["command"]
     assert sleep[0] == "sleep"
     graceful = int(re.search(r"^graceful_timeout = (\d+)$", (ROOT / "backend/gunicorn.conf.py").read_text(), re.M)[1])
-    resolver_valid = int(re.search(r"valid=(\d+)s", (ROOT / "nginx/docker-entrypoint.d/15-derive-settings.envsh").read_text())[1])
+    resolver_valid = int(
+        re.search(r"valid=(\d+)s", (ROOT / "nginx/docker-entrypoint.d/15-derive-settings.envsh").read_text())[1]
+    )
     # The pod leaves DNS when it starts terminating: nginx's cache and the DNS TTL (5 s) run out
     # within the sleep, then gunicorn drains within the grace period.
     assert int(sleep[1]) >= resolver_valid + 5
@@ -273,6 +290,7 @@ def test_api_pods_stop_after_nginx_stops_sending_to_them(rendered):
 
 
 # ---- Production -----------------------------------------------------------------------------
+
 
 def test_production_trusts_the_ingress_and_serves_its_host_only(production, tmp_path):
     settings = production.settings
@@ -286,6 +304,7 @@ def test_production_trusts_the_ingress_and_serves_its_host_only(production, tmp_
 
 
 # ---- The probes, sent to the real stack -----------------------------------------------------------
+
 
 def probe_request(probe, port):
     """The request the kubelet sends: GET path, Host = the pod's address unless set."""
@@ -319,7 +338,7 @@ def test_probes_answer_200_from_the_real_stack(rendered, stack_with, kind):
     assert api.json() == {"status": "ok"}
     web = probe_request(rendered.container("web")[kind], stack.port)
     assert web.status == 200, web.text
-    assert "<div id=\"app\"" in web.text
+    assert '<div id="app"' in web.text
 
 
 def test_a_probe_for_another_host_fails(production, stack_with):
@@ -341,9 +360,15 @@ def test_ingress_nginx_headers_give_https_urls_of_the_public_host(production, st
     settings["TRUSTED_PROXIES"] = "127.0.0.1"  # here the controller connects from loopback
     stack = start_stack(**settings)
     headers = {
-        "X-Request-ID": "4f1c9e0d2b7a", "X-Real-IP": "203.0.113.9", "X-Forwarded-For": "203.0.113.9",
-        "X-Forwarded-Host": host, "X-Forwarded-Port": "443", "X-Forwarded-Proto": "https",
-        "X-Forwarded-Scheme": "https", "X-Scheme": "https", "X-Forwarded-Prefix": prefix,
+        "X-Request-ID": "4f1c9e0d2b7a",
+        "X-Real-IP": "203.0.113.9",
+        "X-Forwarded-For": "203.0.113.9",
+        "X-Forwarded-Host": host,
+        "X-Forwarded-Port": "443",
+        "X-Forwarded-Proto": "https",
+        "X-Forwarded-Scheme": "https",
+        "X-Scheme": "https",
+        "X-Forwarded-Prefix": prefix,
         "X-Original-Forwarded-For": "198.51.100.1",
     }
     answer = request(stack.port, "/api/", host=host, headers=headers)
@@ -355,6 +380,7 @@ def test_ingress_nginx_headers_give_https_urls_of_the_public_host(production, st
 
 
 # ---- The pods' containers, run on Docker ----------------------------------------------------------
+
 
 def docker_options(rendered, name, image_tag):
     """`docker run` options that reproduce a pod's container: its image (built here), user,
@@ -370,9 +396,14 @@ def docker_options(rendered, name, image_tag):
     env = dict(rendered.settings)
     env.update({e["name"]: e.get("value", "default") for e in container.get("env", [])})
     return dict(
-        image=f"{repository}:{image_tag}", user=f"{pod['runAsUser']}:{pod['runAsGroup']}",
-        read_only=own["readOnlyRootFilesystem"], cap_drop=["ALL"],
-        security_options=["no-new-privileges"], envs=env, detach=True, remove=True,
+        image=f"{repository}:{image_tag}",
+        user=f"{pod['runAsUser']}:{pod['runAsGroup']}",
+        read_only=own["readOnlyRootFilesystem"],
+        cap_drop=["ALL"],
+        security_options=["no-new-privileges"],
+        envs=env,
+        detach=True,
+        remove=True,
         tmpfs=[f"{m['mountPath']}:uid={pod['runAsUser']},gid={pod['runAsGroup']}" for m in container["volumeMounts"]],
     )
 
@@ -387,8 +418,9 @@ def test_pod_containers_run_under_their_security_context(production, images):
     try:
         api = docker_options(production, "api", images)
         api_port = free_port()
-        started.append(docker.run(**api, networks=[network], network_aliases=["api"],
-                                  publish=[(f"127.0.0.1:{api_port}", 8000)]))
+        started.append(
+            docker.run(**api, networks=[network], network_aliases=["api"], publish=[(f"127.0.0.1:{api_port}", 8000)])
+        )
         web = docker_options(production, "web", images)
         web["envs"].update(RESOLVER="127.0.0.11", API_UPSTREAM="api:8000")
         web_port = free_port()

@@ -45,6 +45,7 @@ def wait_until(check, timeout, what):
 
 # ---- The stack file, read ------------------------------------------------------------------------
 
+
 def test_stack_keeps_the_compose_contract():
     for service in ("api", "nginx"):
         assert STACK[service]["environment"] == COMPOSE[service]["environment"], service
@@ -68,7 +69,9 @@ def test_api_stops_after_nginx_has_forgotten_it():
     # Swarm drops a stopping task from DNS 2 s before SIGTERM; nginx keeps answers `valid` s.
     script = STACK["api"]["command"][-1]
     delay = int(re.search(r"trap 'sleep (\d+); kill -TERM \$\$pid' TERM", script)[1])
-    valid = int(re.search(r"valid=(\d+)s", (ROOT / "nginx/docker-entrypoint.d/15-derive-settings.envsh").read_text())[1])
+    valid = int(
+        re.search(r"valid=(\d+)s", (ROOT / "nginx/docker-entrypoint.d/15-derive-settings.envsh").read_text())[1]
+    )
     assert delay > valid - 2
     graceful = int(re.search(r"^graceful_timeout = (\d+)$", (ROOT / "backend/gunicorn.conf.py").read_text(), re.M)[1])
     grace = int(STACK["api"]["stop_grace_period"].rstrip("s"))
@@ -76,6 +79,7 @@ def test_api_stops_after_nginx_has_forgotten_it():
 
 
 # ---- The stack, run ------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def swarm(docker_engine):
@@ -106,8 +110,11 @@ class Deployed:
 
     def running_api_containers(self):
         """Container ids of the API tasks that should run and are running."""
-        return {t.status.container_status.container_id for t in docker.service.ps(self.api)
-                if t.desired_state == "running" and t.status.state == "running"}
+        return {
+            t.status.container_status.container_id
+            for t in docker.service.ps(self.api)
+            if t.desired_state == "running" and t.status.state == "running"
+        }
 
     def healthy_api_containers(self):
         healthy = set()
@@ -149,7 +156,9 @@ def deployed(swarm, images):
     finally:
         docker.stack.remove(name)
         label = f"com.docker.stack.namespace={name}"
-        wait_until(lambda: not docker.container.list(all=True, filters=[("label", label)]), 90, "the stack's containers to go")
+        wait_until(
+            lambda: not docker.container.list(all=True, filters=[("label", label)]), 90, "the stack's containers to go"
+        )
         wait_until(lambda: not docker.network.list(filters=[("label", label)]), 60, "the stack's network to go")
         # `docker stack rm` leaves the stack's volumes.
         volumes = docker.volume.list(filters=[("label", label)])
@@ -189,8 +198,9 @@ def test_rolling_update_of_the_api_loses_no_request(deployed):
         def updated():
             status = docker.service.inspect(deployed.api).update_status
             current = deployed.healthy_api_containers()
-            return (status is not None and status.state == "completed"
-                    and len(current) == REPLICAS and not current & before)
+            return (
+                status is not None and status.state == "completed" and len(current) == REPLICAS and not current & before
+            )
 
         wait_until(updated, 200, "the rolling update to complete")
         took = time.monotonic() - started

@@ -10,12 +10,13 @@ import os
 import shutil
 
 import pytest
-
 from dev.sources import Sources, copy_backend, copy_frontend
+
 from stack.dev import DevStack
 from stack.errors import StackError
 from stack.native import RUN_ROOT, free_port
 from support.stacks import stack_settings
+
 
 @pytest.fixture(scope="session", autouse=True)
 def _remove_dev_run_folders():
@@ -36,9 +37,13 @@ def start_dev_stack(name, sources=None, **overrides):
     """A started DevStack on free ports (retried when another process takes a port first)."""
     for attempt in range(3):
         settings = stack_settings(VITE_PORT=free_port(), **overrides)
-        stack = DevStack(settings, name=name, quiet=True,
-                         frontend_dir=sources.frontend if sources else None,
-                         backend_dir=sources.backend if sources else None)
+        stack = DevStack(
+            settings,
+            name=name,
+            quiet=True,
+            frontend_dir=sources.frontend if sources else None,
+            backend_dir=sources.backend if sources else None,
+        )
         try:
             return stack.start()
         except StackError as exc:
@@ -53,5 +58,3 @@ def dev_stack(dev_sources):
     stack = start_dev_stack(name, dev_sources, WEB_CONCURRENCY=1)
     yield stack
     stack.stop()
-
-

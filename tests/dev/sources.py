@@ -28,8 +28,13 @@ def copy_frontend(target):
     hard-linked without Vite's caches (Vite writes new files there, never into linked ones)."""
     frontend.ensure_installed()
     shutil.copytree(frontend.FRONTEND, target, ignore=shutil.ignore_patterns("node_modules", "dist"))
-    shutil.copytree(frontend.FRONTEND / "node_modules", target / "node_modules", symlinks=True,
-                    copy_function=_link_or_copy, ignore=shutil.ignore_patterns(".vite", ".vite-temp"))
+    shutil.copytree(
+        frontend.FRONTEND / "node_modules",
+        target / "node_modules",
+        symlinks=True,
+        copy_function=_link_or_copy,
+        ignore=shutil.ignore_patterns(".vite", ".vite-temp"),
+    )
     return target
 
 

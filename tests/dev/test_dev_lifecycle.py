@@ -9,8 +9,8 @@ import sys
 import time
 
 import pytest
-
 from dev.sources import copy_frontend
+
 from stack.dev import DevStack
 from stack.env import ROOT
 from stack.errors import StackError
@@ -24,10 +24,15 @@ RUN_NAME = f"tests/{os.getpid()}-dev-cli"
 
 def run_dev(settings, send=None, timeout=60):
     """Run `python -m stack dev` natively; once it serves the page, send it a signal."""
-    proc = subprocess.Popen([sys.executable, "-m", "stack", "dev", "--name", RUN_NAME], cwd=ROOT,
-                            env=runner_env(settings),
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "stack", "dev", "--name", RUN_NAME],
+        cwd=ROOT,
+        env=runner_env(settings),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     children = []
     if send:
         deadline = time.monotonic() + timeout
@@ -81,8 +86,9 @@ def test_vite_failing_at_start_stops_what_had_started(tmp_path):
     broken = copy_frontend(tmp_path / "frontend")
     (broken / "vite.config.js").write_text("throw new Error('broken on purpose')\n")
     name = f"tests/{os.getpid()}-dev-broken"
-    stack = DevStack(stack_settings(VITE_PORT=free_port(), WEB_CONCURRENCY=1), name=name, quiet=True,
-                     frontend_dir=broken)
+    stack = DevStack(
+        stack_settings(VITE_PORT=free_port(), WEB_CONCURRENCY=1), name=name, quiet=True, frontend_dir=broken
+    )
     with pytest.raises(StackError, match="vite exited during start-up"):
         stack.start()
     assert stack.procs == {}

@@ -56,9 +56,15 @@ def vite_ws_token(port):
 def websocket_handshake(port, path, origin=None):
     """Open a WebSocket with Vite's HMR protocol by hand; return (status line, headers, socket)."""
     key = base64.b64encode(os.urandom(16)).decode()
-    lines = [f"GET {path} HTTP/1.1", f"Host: localhost:{port}", "Upgrade: websocket",
-             "Connection: Upgrade", f"Sec-WebSocket-Key: {key}", "Sec-WebSocket-Version: 13",
-             "Sec-WebSocket-Protocol: vite-hmr"]
+    lines = [
+        f"GET {path} HTTP/1.1",
+        f"Host: localhost:{port}",
+        "Upgrade: websocket",
+        "Connection: Upgrade",
+        f"Sec-WebSocket-Key: {key}",
+        "Sec-WebSocket-Version: 13",
+        "Sec-WebSocket-Protocol: vite-hmr",
+    ]
     if origin:
         lines.append(f"Origin: {origin}")
     sock = socket.create_connection(("127.0.0.1", port), timeout=10)
@@ -84,13 +90,14 @@ def read_text_frame(sock, buffered=b""):
     assert data[0] == 0x81, "expected a final text frame"
     length = data[1] & 0x7F
     assert length < 126
-    return data[2:2 + length].decode()
+    return data[2 : 2 + length].decode()
 
 
 def test_hmr_websocket_upgrades_through_nginx(dev_stack):
     port = dev_stack.port
     status, headers, sock, rest, accept = websocket_handshake(
-        port, f"/?token={vite_ws_token(port)}", origin=f"http://localhost:{port}")
+        port, f"/?token={vite_ws_token(port)}", origin=f"http://localhost:{port}"
+    )
     with sock:
         assert status == "HTTP/1.1 101 Switching Protocols"
         assert headers["upgrade"].lower() == "websocket"

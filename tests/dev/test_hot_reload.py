@@ -43,8 +43,9 @@ def csp_violations(page):
 def test_vue_edit_updates_the_page_through_nginx_without_a_reload(dev_stack, dev_sources, page, record_property):
     open_home(page, dev_stack.port)
     # Vite's client connects back to the port its script came from: nginx's.
-    assert page.websockets and all(url.startswith(f"ws://localhost:{dev_stack.port}/?token=")
-                                   for url in page.websockets), page.websockets
+    assert page.websockets and all(
+        url.startswith(f"ws://localhost:{dev_stack.port}/?token=") for url in page.websockets
+    ), page.websockets
     page.evaluate("window.__marker = 'before the edit'")
 
     view = dev_sources.frontend / "src" / "views" / "HomeView.vue"
@@ -66,8 +67,9 @@ def test_vue_edit_updates_the_page_through_nginx_without_a_reload(dev_stack, dev
 def test_page_on_vites_own_port_gets_hmr_and_the_api(dev_stack, page):
     vite = dev_stack.vite_port
     open_home(page, vite)
-    assert page.websockets and all(url.startswith(f"ws://localhost:{vite}/?token=")
-                                   for url in page.websockets), page.websockets
+    assert page.websockets and all(url.startswith(f"ws://localhost:{vite}/?token=") for url in page.websockets), (
+        page.websockets
+    )
     # The home page's checks passed: the API saw Vite's port as the public one.
     assert page.inner_text('[data-testid="api-result-url"]') == f"http://localhost:{vite}/api/result"
 

@@ -24,13 +24,13 @@ def pytest_collection_modifyitems(items):
 def docker_stack(docker_engine):
     """The production stack as `cp .env.example .env && make up` runs it, detached."""
     # HTTP_PORT and IMAGE_TAG are the test run's own (ComposeStack).
-    settings = {k: v for k, v in read_dotenv(ROOT / ".env.example").items()
-                if k not in ("HTTP_PORT", "IMAGE_TAG")}
+    settings = {k: v for k, v in read_dotenv(ROOT / ".env.example").items() if k not in ("HTTP_PORT", "IMAGE_TAG")}
     stack = ComposeStack(project_name(), settings)
     try:
         stack.up()
-        print(f"\ndocker: {stack.project} healthy {stack.seconds_to_healthy:.1f} s after "
-              "`compose up --build`", flush=True)
+        print(
+            f"\ndocker: {stack.project} healthy {stack.seconds_to_healthy:.1f} s after `compose up --build`", flush=True
+        )
         yield stack
     finally:
         stack.down()

@@ -70,5 +70,7 @@ def test_no_capabilities_and_no_new_privileges(docker_stack, service):
 def test_only_nginx_is_published_and_only_on_loopback(docker_stack):
     published = docker_stack.container("nginx").network_settings.ports["80/tcp"]
     assert {(p["HostIp"], p["HostPort"]) for p in published} == {
-        ("127.0.0.1", str(docker_stack.port)), ("::1", str(docker_stack.port))}
+        ("127.0.0.1", str(docker_stack.port)),
+        ("::1", str(docker_stack.port)),
+    }
     assert not any(docker_stack.container("api").network_settings.ports.values())

@@ -5,7 +5,6 @@ Vite's own port serves the app with the API behind it. The stack runs a copy of 
 which the tests edit."""
 
 import pytest
-
 from dev.sources import Sources
 from dev.test_hot_reload import (  # noqa: F401
     page,
@@ -13,6 +12,7 @@ from dev.test_hot_reload import (  # noqa: F401
     test_page_on_vites_own_port_gets_hmr_and_the_api,
     test_vue_edit_updates_the_page_through_nginx_without_a_reload,
 )
+
 from stack.native import free_port
 from support.docker.compose import ComposeStack, copy_checkout, project_name
 
@@ -42,8 +42,12 @@ def warm_up(browser, port):
 def dev_stack(docker_stack, dev_checkout, browser):
     """The production files plus the dev overlay, on the copy; images as the shared stack's."""
     vite_port = free_port()
-    stack = ComposeStack(project_name("-dev"), {"VITE_PORT": vite_port, "WEB_CONCURRENCY": 1},
-                         files=("docker-compose.yml", "docker-compose.dev.yml"), directory=dev_checkout)
+    stack = ComposeStack(
+        project_name("-dev"),
+        {"VITE_PORT": vite_port, "WEB_CONCURRENCY": 1},
+        files=("docker-compose.yml", "docker-compose.dev.yml"),
+        directory=dev_checkout,
+    )
     stack.vite_port = vite_port
     try:
         stack.up()

@@ -59,10 +59,23 @@ def stand_in_caddy():
     binary = cache / f"caddy-{wanted}"
     if not binary.exists():
         fetched = subprocess.run(
-            ["docker", "run", "--rm", "--entrypoint", "sh", "-v", f"{cache}:/out", image, "-c",
-             "set -e; apt-get -o Acquire::Check-Valid-Until=false update -qq; cd /tmp; "
-             "apt-get download -qq caddy; dpkg -x caddy_*.deb x; cp x/usr/bin/caddy /out/caddy.part"],
-            capture_output=True, text=True, timeout=600)
+            [
+                "docker",
+                "run",
+                "--rm",
+                "--entrypoint",
+                "sh",
+                "-v",
+                f"{cache}:/out",
+                image,
+                "-c",
+                "set -e; apt-get -o Acquire::Check-Valid-Until=false update -qq; cd /tmp; "
+                "apt-get download -qq caddy; dpkg -x caddy_*.deb x; cp x/usr/bin/caddy /out/caddy.part",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         part = cache / "caddy.part"
         if fetched.returncode == 0 and wanted in _version(image, part):
             part.rename(binary)
@@ -74,15 +87,23 @@ def stand_in_caddy():
 
 
 def _version(image, binary):
-    shown = subprocess.run(["docker", "run", "--rm", "--entrypoint", "/caddy", "-v", f"{binary}:/caddy:ro", image,
-                            "version"], capture_output=True, text=True, timeout=60)
+    shown = subprocess.run(
+        ["docker", "run", "--rm", "--entrypoint", "/caddy", "-v", f"{binary}:/caddy:ro", image, "version"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     return shown.stdout.split()[0] if shown.returncode == 0 and shown.stdout else "unknown"
 
 
 def _free_octet():
     """N for an edge range 10.77.N.0/29 that no network on the engine overlaps."""
-    used = [ipaddress.ip_network(config["Subnet"]) for network in docker.network.list()
-            for config in (network.ipam.config or []) if config.get("Subnet")]
+    used = [
+        ipaddress.ip_network(config["Subnet"])
+        for network in docker.network.list()
+        for config in (network.ipam.config or [])
+        if config.get("Subnet")
+    ]
     free = [n for n in range(256) if not any(ipaddress.ip_network(f"10.77.{n}.0/29").overlaps(u) for u in used)]
     assert free, "every 10.77.N.0/29 is taken on this engine"
     return random.choice(free)
@@ -91,14 +112,26 @@ def _free_octet():
 def _override(folder, address, subnet, gateway, caddy_ip, nginx_ip, stand_in):
     """The test's compose file on top of the overlay: loopback ports, this run's edge range,
     Pebble's listener certificate trusted, and (without the image) the stand-in Caddy."""
-    image = "" if not stand_in else f"""
+    image = (
+        ""
+        if not stand_in
+        else f"""
     image: {stand_in[0]}"""
-    extra_env = "" if not stand_in else """
+    )
+    extra_env = (
+        ""
+        if not stand_in
+        else """
       # What the official image sets: Caddy's data and config in the overlay's volumes.
       XDG_DATA_HOME: /data
       XDG_CONFIG_HOME: /config"""
-    extra_volume = "" if not stand_in else f"""
+    )
+    extra_volume = (
+        ""
+        if not stand_in
+        else f"""
       - {stand_in[1]}:/usr/local/bin/caddy:ro"""
+    )
     return f"""services:
   caddy:{image}
     environment:
@@ -139,14 +172,21 @@ def https_compose(docker_engine, tmp_path_factory):
     (folder / "pebble").mkdir()
     make_certificate(folder / "pebble", addresses=["127.0.0.1", gateway])  # mounted into Caddy
     pebble_port = free_port()
-    stack = ComposeStack(project_name("-https"), {
-        "DOMAIN": DOMAIN, "ACME_EMAIL": EMAIL, "ACME_CA": f"https://{gateway}:{pebble_port}/dir",
-        "TRUSTED_PROXIES": caddy_ip,
-    }, files=("docker-compose.yml", "docker-compose.https.yml", str(override)))
+    stack = ComposeStack(
+        project_name("-https"),
+        {
+            "DOMAIN": DOMAIN,
+            "ACME_EMAIL": EMAIL,
+            "ACME_CA": f"https://{gateway}:{pebble_port}/dir",
+            "TRUSTED_PROXIES": caddy_ip,
+        },
+        files=("docker-compose.yml", "docker-compose.https.yml", str(override)),
+    )
     try:
         # The edge network first: Pebble listens on its gateway before Caddy starts.
-        subprocess.run([*stack.compose_command, "create", "--build"], cwd=ROOT, check=True,
-                       capture_output=True, timeout=900)
+        subprocess.run(
+            [*stack.compose_command, "create", "--build"], cwd=ROOT, check=True, capture_output=True, timeout=900
+        )
         with pebble(folder / "pebble", listen=gateway, port=pebble_port) as ca:
             yield stack, ca, address, stand_in
     finally:
@@ -167,9 +207,11 @@ def test_https_overlay_gets_a_certificate_and_serves_https(https_compose):
             assert time.monotonic() - started < CERT_TIMEOUT, "no certificate from Pebble in time"
             time.sleep(0.2)
     ran = f"image {caddy_image()}" if not stand_in else f"Debian's caddy {stand_in[2]} in {stand_in[0]}"
-    print(f"\ndocker https: Caddy: {ran}; "
-          f"`compose up --build --wait` {stack.seconds_to_healthy:.1f} s, then a certificate from Pebble "
-          f"served {time.monotonic() - started:.2f} s later")
+    print(
+        f"\ndocker https: Caddy: {ran}; "
+        f"`compose up --build --wait` {stack.seconds_to_healthy:.1f} s, then a certificate from Pebble "
+        f"served {time.monotonic() - started:.2f} s later"
+    )
 
     issuer = dict(pair for rdn in certificate["issuer"] for pair in rdn)
     assert issuer["commonName"].startswith("Pebble Intermediate CA")

@@ -35,8 +35,12 @@ def edited_build(docker_stack, tmp_path_factory):
     routes.write_text(routes.read_text() + f"\n# {edit}\n")
     stack = ComposeStack(project_name("-layers"), directory=copy)
     try:
-        result = subprocess.run(["docker", "compose", "--progress", "plain", *stack.compose_command[2:], "build"],
-                                capture_output=True, text=True, timeout=900)
+        result = subprocess.run(
+            ["docker", "compose", "--progress", "plain", *stack.compose_command[2:], "build"],
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
         assert result.returncode == 0, result.stderr[-3000:]
         yield build_steps(result.stdout + result.stderr)
     finally:

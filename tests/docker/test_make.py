@@ -31,14 +31,21 @@ def make_env(docker_stack):
     env = {k: v for k, v in os.environ.items() if k not in SETTING_NAMES and not k.startswith("COMPOSE_")}
     # Images of its own: a rebuild under the shared stack's tag would make compose recreate
     # that stack's containers on its next `up`.
-    env.update(STACK="docker", COMPOSE_PROJECT_NAME=project_name("-make"),
-               COMPOSE_FILE=f"docker-compose.yml:{LOOPBACK.relative_to(ROOT)}",
-               IMAGE_TAG=project_name("-make"))
+    env.update(
+        STACK="docker",
+        COMPOSE_PROJECT_NAME=project_name("-make"),
+        COMPOSE_FILE=f"docker-compose.yml:{LOOPBACK.relative_to(ROOT)}",
+        IMAGE_TAG=project_name("-make"),
+    )
     if not port_is_free(8000):
         env["HTTP_PORT"] = str(free_port())
     yield env
-    subprocess.run(["docker", "compose", "down", "--volumes", "--rmi", "all", "--timeout", "5"], cwd=ROOT,
-                   env=env, capture_output=True)
+    subprocess.run(
+        ["docker", "compose", "down", "--volumes", "--rmi", "all", "--timeout", "5"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+    )
 
 
 def public_port(env):
@@ -46,15 +53,24 @@ def public_port(env):
 
 
 def project_containers(env, *options):
-    listed = subprocess.run(["docker", "compose", "ps", "--quiet", *options], cwd=ROOT, env=env,
-                            capture_output=True, text=True, check=True)
+    listed = subprocess.run(
+        ["docker", "compose", "ps", "--quiet", *options], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    )
     return listed.stdout.split()
 
 
 def start_make_up(env, timeout=600):
     """`make up` in the foreground (its own process group, as a terminal's job), serving."""
-    proc = subprocess.Popen(["make", "--no-print-directory", "up"], cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    proc = subprocess.Popen(
+        ["make", "--no-print-directory", "up"],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -68,8 +84,9 @@ def start_make_up(env, timeout=600):
 
 
 def make(env, target):
-    return subprocess.run(["make", "--no-print-directory", target], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run(
+        ["make", "--no-print-directory", target], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
 
 
 @pytest.fixture
@@ -122,15 +139,28 @@ def test_bad_setting_stops_make_up_before_anything_is_built(make_env):
 def test_engine_without_compose_v2_gets_one_clear_message(make_env, tmp_path):
     # The plugin folders hidden in a mount namespace of our own: the engine answers, the
     # docker client finds no compose plugin.
-    folders = [f for f in ("/usr/local/lib/docker/cli-plugins", "/usr/local/libexec/docker/cli-plugins",
-                           "/usr/lib/docker/cli-plugins", "/usr/libexec/docker/cli-plugins") if os.path.isdir(f)]
+    folders = [
+        f
+        for f in (
+            "/usr/local/lib/docker/cli-plugins",
+            "/usr/local/libexec/docker/cli-plugins",
+            "/usr/lib/docker/cli-plugins",
+            "/usr/libexec/docker/cli-plugins",
+        )
+        if os.path.isdir(f)
+    ]
     home = tmp_path / "home"
     home.mkdir()
     hide = "; ".join(f"mount -t tmpfs tmpfs {f}" for f in folders)
     script = f"{hide}; docker compose version >/dev/null 2>&1 && exit 99; exec make --no-print-directory up"
-    result = subprocess.run(["unshare", "--mount", "sh", "-c", script], cwd=ROOT,
-                            env={**make_env, "HOME": str(home), "DOCKER_CONFIG": str(home / ".docker")},
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        ["unshare", "--mount", "sh", "-c", script],
+        cwd=ROOT,
+        env={**make_env, "HOME": str(home), "DOCKER_CONFIG": str(home / ".docker")},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     if result.returncode == 99 or "unshare failed" in result.stderr:
         pytest.skip(f"cannot hide the Compose plugin here: {result.stderr.strip()}")
     assert result.returncode != 0

@@ -15,8 +15,7 @@ def nginx_identity(stack):
 
 
 def scale_api(stack, replicas):
-    stack.client.compose.up(detach=True, wait=True, wait_timeout=300, scales={"api": replicas},
-                            quiet=True)
+    stack.client.compose.up(detach=True, wait=True, wait_timeout=300, scales={"api": replicas}, quiet=True)
 
 
 def served_by(stack, request_ids):

@@ -2,7 +2,6 @@
 while a file the build does not ship is nginx's plain-text 404, not the SPA."""
 
 import pytest
-
 from e2e.pages import by_testid, text
 
 

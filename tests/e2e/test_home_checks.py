@@ -5,8 +5,8 @@ the API down, and behind a proxy that loses the port."""
 import re
 
 import pytest
-
 from e2e.pages import ALL_OK, RESULT_MESSAGE, by_testid, check_states, settled_state, text
+
 from stack.native import free_port
 from support.fronts import FRONTS, PUBLIC_HOST, host_rewriter
 from support.processes import port_forwarder
@@ -63,8 +63,11 @@ def test_home_says_the_api_is_down_and_recovers_on_run_again(page, stack_without
     assert error.is_visible()
     message = error.inner_text()
     # One sentence: what failed, the status, and the request id nginx logged for it.
-    found = re.fullmatch(r"The API is down or restarting: GET /api/whoami answered 502 Bad Gateway "
-                         r"\(request id ([0-9a-f]{32})\)\.", message)
+    found = re.fullmatch(
+        r"The API is down or restarting: GET /api/whoami answered 502 Bad Gateway "
+        r"\(request id ([0-9a-f]{32})\)\.",
+        message,
+    )
     assert found, message
     assert f"request_id={found.group(1)}" in (stack.run_dir / "access.log").read_text()
     assert page.locator('[data-testid="status-banner"] .spinner').count() == 0
@@ -99,8 +102,14 @@ def test_home_shows_the_problem_when_a_proxy_drops_the_port_from_host(page, stac
         built = text(page, "api-result-url")
 
     assert state == "problem"
-    assert checks == {"scheme": "true", "host": "true", "port": "false", "prefix": "true",
-                      "redirect": "false", "url_for": "false"}
+    assert checks == {
+        "scheme": "true",
+        "host": "true",
+        "port": "false",
+        "prefix": "true",
+        "redirect": "false",
+        "url_for": "false",
+    }
     assert api_port == "80"
     assert built == "http://localhost/api/result"
     for message in (port_check, port_problem):

@@ -9,9 +9,9 @@ http://DOMAIN/ like a person typing the name.
 import subprocess
 
 import pytest
-
 from e2e.conftest import TIMEOUT_MS, VIEWPORT, PageWatch
-from e2e.pages import ALL_OK, RESULT_MESSAGE, by_testid, check_states, settled_state, text
+from e2e.pages import ALL_OK, RESULT_MESSAGE, check_states, settled_state, text
+
 from support.acme import DOMAIN
 from support.browser import CHROMIUM, CHROMIUM_ARGS
 
@@ -20,15 +20,19 @@ def _nss_db_trusting(home, root):
     db = home / ".pki" / "nssdb"
     db.mkdir(parents=True)
     subprocess.run(["certutil", "-N", "-d", f"sql:{db}", "--empty-password"], check=True, capture_output=True)
-    subprocess.run(["certutil", "-A", "-d", f"sql:{db}", "-n", "pebble-root", "-t", "C,,", "-i", str(root)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        ["certutil", "-A", "-d", f"sql:{db}", "-n", "pebble-root", "-t", "C,,", "-i", str(root)],
+        check=True,
+        capture_output=True,
+    )
 
 
 def _launch(playwright, home, address):
     args = [arg for arg in CHROMIUM_ARGS if not arg.startswith("--host-resolver-rules")]
     args.append(f"--host-resolver-rules=MAP {DOMAIN} {address}")
-    return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=args,
-                                      env={"HOME": str(home), "PATH": "/usr/bin:/bin"})
+    return playwright.chromium.launch(
+        executable_path=CHROMIUM, headless=True, args=args, env={"HOME": str(home), "PATH": "/usr/bin:/bin"}
+    )
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,8 @@ import struct
 from pathlib import Path
 
 import pytest
-
 from e2e.pages import ALL_OK, RESULT_MESSAGE, by_testid, check_states, settled_state, text
+
 from support.processes import port_forwarder
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,8 +53,10 @@ def screen_path(name):
 def tops(page):
     """{section: top edge} in page coordinates, in whole pixels. A section that grows or
     shrinks moves the tops of the ones below it; the last one may grow downwards."""
-    return {name: round(page.eval_on_selector(selector, "e => e.getBoundingClientRect().top + scrollY"))
-            for name, selector in SECTIONS.items()}
+    return {
+        name: round(page.eval_on_selector(selector, "e => e.getBoundingClientRect().top + scrollY"))
+        for name, selector in SECTIONS.items()
+    }
 
 
 class HeldApi:

@@ -1,7 +1,6 @@
 """Client-side routing in Chromium, and a clean console under the page's strict CSP."""
 
 import pytest
-
 from e2e.pages import by_testid, settled_state, text
 
 VIEWS = ("home-view", "about-view", "notfound-view")
@@ -15,8 +14,14 @@ def shown_views(page):
 def document_loads(page):
     """A list that grows with every full page load (not with client-side navigation)."""
     loads = []
-    page.on("request", lambda request: loads.append(request.url)
-            if request.resource_type == "document" and request.frame == page.main_frame else None)
+    page.on(
+        "request",
+        lambda request: (
+            loads.append(request.url)
+            if request.resource_type == "document" and request.frame == page.main_frame
+            else None
+        ),
+    )
     return loads
 
 
@@ -75,8 +80,9 @@ def test_nav_links_navigate_without_reloading_and_history_works(page, stack):
     page.watch.assert_clean()
 
 
-@pytest.mark.parametrize("path, view", [("/", "home-view"), ("/about", "about-view"),
-                                        ("/no/such/page", "notfound-view")])
+@pytest.mark.parametrize(
+    "path, view", [("/", "home-view"), ("/about", "about-view"), ("/no/such/page", "notfound-view")]
+)
 def test_page_has_no_console_errors_or_failed_requests(page, stack, path, view):
     response = page.goto(stack.url + path)
     csp = response.headers.get("content-security-policy", "")

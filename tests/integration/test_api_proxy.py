@@ -72,8 +72,9 @@ def test_whoami_reports_the_request_as_the_browser_made_it(stack):
 
 
 def test_post_to_result(stack):
-    response = request(stack.port, "/api/result", method="POST", body=b'{"a": 1}',
-                       headers={"Content-Type": "application/json"})
+    response = request(
+        stack.port, "/api/result", method="POST", body=b'{"a": 1}', headers={"Content-Type": "application/json"}
+    )
     assert response.status == 200
     assert response.json()["method"] == "POST"
 

@@ -52,8 +52,7 @@ def resolve(stack, path):
 @pytest.mark.parametrize("path, status, cache_control", TABLE)
 @pytest.mark.parametrize("method", ["GET", "HEAD"])
 @pytest.mark.parametrize("encoding", [{}, GZIP], ids=["identity", "gzip"])
-def test_each_class_has_its_cache_control_and_no_linter_warning(stack, path, status, cache_control,
-                                                               method, encoding):
+def test_each_class_has_its_cache_control_and_no_linter_warning(stack, path, status, cache_control, method, encoding):
     path = resolve(stack, path)
     response = request(stack.port, path, method=method, headers=encoding)
     assert response.status == status

@@ -20,8 +20,11 @@ NATIVE_ONLY = {"STACK", "API_BIND", "ACCESS_LOG"}
 def compose_variables():
     """The settings that the compose files read: docker-compose.yml, the `make dev` override
     (which alone reads VITE_PORT) and the `make https` overlay."""
-    lines = [line for name in ("docker-compose.yml", "docker-compose.dev.yml", "docker-compose.https.yml")
-             for line in (ROOT / name).read_text().splitlines()]
+    lines = [
+        line
+        for name in ("docker-compose.yml", "docker-compose.dev.yml", "docker-compose.https.yml")
+        for line in (ROOT / name).read_text().splitlines()
+    ]
     code = "\n".join(line for line in lines if not line.lstrip().startswith("#"))
     return set(re.findall(r"\$\{([A-Z_]+)", code))
 
@@ -103,7 +106,6 @@ def test_template_uses_only_derived_variables():
     exported = set(re.findall(r"\b(NGINX_[A-Z0-9_]+)\b", DERIVE.read_text().split("export", 1)[1]))
     assert used and all(name.startswith("NGINX_") for name in used)
     assert used <= exported | {"NGINX_LISTEN_PORT"}
-
 
 
 def test_compose_environment_renders_a_valid_nginx_config(tmp_path):

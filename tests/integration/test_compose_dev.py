@@ -74,7 +74,6 @@ def test_vite_image_is_the_node_version_that_builds_the_spa():
     assert re.search(r":\d+\.\d+\.\d+", build_stage)
 
 
-
 def location_body(rendered, path):
     return re.search(rf"location {re.escape(path)} {{\n(.*?)\n    }}", rendered, re.S).group(1)
 
@@ -92,7 +91,8 @@ def test_dev_environment_renders_vite_locations_and_a_valid_config(tmp_path):
     assert location_body(rendered, "/api/") == location_body(production, "/api/")
 
     # As in test_compose: Debian's nginx cannot resolve compose names; swap in addresses.
-    environment = dict(merged_environment("nginx"), RESOLVER="", API_UPSTREAM="127.0.0.1:8000",
-                       SPA_DEV_SERVER="127.0.0.1:5173")
+    environment = dict(
+        merged_environment("nginx"), RESOLVER="", API_UPSTREAM="127.0.0.1:8000", SPA_DEV_SERVER="127.0.0.1:5173"
+    )
     ok, message = nginx_accepts(render_as_the_image_does(environment, tmp_path), tmp_path)
     assert ok, message

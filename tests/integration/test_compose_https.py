@@ -75,8 +75,13 @@ def test_caddy_deletes_every_believed_header_it_does_not_set():
 def adapt(**environ):
     """The Caddyfile as Caddy reads it when caddy/run.sh starts it with these settings."""
     env = {"PATH": "/usr/bin:/bin", "HOME": "/nonexistent", **{k: v for k, v in environ.items() if v}}
-    result = subprocess.run(["caddy", "adapt", "--config", str(CADDYFILE), "--adapter", "caddyfile"],
-                            env=env, capture_output=True, text=True, timeout=30)
+    result = subprocess.run(
+        ["caddy", "adapt", "--config", str(CADDYFILE), "--adapter", "caddyfile"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
@@ -90,13 +95,21 @@ def test_acme_mode_asks_the_ca_for_domain_and_proxies_to_nginx():
     (policy,) = config["apps"]["tls"]["automation"]["policies"]
     acme = policy["issuers"][0]
     assert (acme["module"], acme["email"], acme["ca"]) == (
-        "acme", "ops@example.com", "https://acme-v02.api.letsencrypt.org/directory")
+        "acme",
+        "ops@example.com",
+        "https://acme-v02.api.letsencrypt.org/directory",
+    )
 
 
 def test_acme_ca_and_ports_come_from_the_environment():
-    config = adapt(DOMAIN="app.example.com", ACME_EMAIL="ops@example.com",
-                   ACME_CA="https://acme-staging-v02.api.letsencrypt.org/directory",
-                   CADDY_HTTP_PORT="8080", CADDY_HTTPS_PORT="8443", CADDY_UPSTREAM="127.0.0.1:8000")
+    config = adapt(
+        DOMAIN="app.example.com",
+        ACME_EMAIL="ops@example.com",
+        ACME_CA="https://acme-staging-v02.api.letsencrypt.org/directory",
+        CADDY_HTTP_PORT="8080",
+        CADDY_HTTPS_PORT="8443",
+        CADDY_UPSTREAM="127.0.0.1:8000",
+    )
     http = config["apps"]["http"]
     assert (http["http_port"], http["https_port"]) == (8080, 8443)
     assert config["apps"]["tls"]["automation"]["policies"][0]["issuers"][0]["ca"].startswith("https://acme-staging")
@@ -114,8 +127,14 @@ def test_run_sh_unsets_empty_settings(tmp_path, empty):
     fake = tmp_path / "caddy"
     fake.write_text('#!/bin/sh\nenv | grep -E "^(DOMAIN|ACME_|CADDY_)" | sort\n')
     fake.chmod(0o755)
-    env = {"PATH": f"{tmp_path}:/usr/bin:/bin", "DOMAIN": "app.example.com", "ACME_EMAIL": "ops@example.com",
-           "ACME_CA": "https://ca.example/dir", "CADDY_UPSTREAM": "nginx:80", empty: ""}
+    env = {
+        "PATH": f"{tmp_path}:/usr/bin:/bin",
+        "DOMAIN": "app.example.com",
+        "ACME_EMAIL": "ops@example.com",
+        "ACME_CA": "https://ca.example/dir",
+        "CADDY_UPSTREAM": "nginx:80",
+        empty: "",
+    }
     result = subprocess.run(["sh", str(ROOT / "caddy" / "run.sh")], env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     names = [line.split("=", 1)[0] for line in result.stdout.splitlines()]
@@ -123,7 +142,14 @@ def test_run_sh_unsets_empty_settings(tmp_path, empty):
 
 
 def test_run_sh_refuses_a_missing_domain():
-    result = subprocess.run(["sh", str(ROOT / "caddy" / "run.sh")], env={"PATH": "/usr/bin:/bin", "DOMAIN": ""},
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        ["sh", str(ROOT / "caddy" / "run.sh")],
+        env={"PATH": "/usr/bin:/bin", "DOMAIN": ""},
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 1
-    assert result.stderr.strip() == "caddy/run.sh: DOMAIN is not set: set it to the public name (e.g. DOMAIN=app.example.com)."
+    assert (
+        result.stderr.strip()
+        == "caddy/run.sh: DOMAIN is not set: set it to the public name (e.g. DOMAIN=app.example.com)."
+    )

@@ -62,7 +62,11 @@ def test_unreachable_url_exits_2():
 
 
 def test_doctor_command_exit_status(stack):
-    ok = subprocess.run([sys.executable, "-m", "stack", "doctor", f"http://localhost:{stack.port}/"],
-                        cwd=ROOT, capture_output=True, text=True)
+    ok = subprocess.run(
+        [sys.executable, "-m", "stack", "doctor", f"http://localhost:{stack.port}/"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "every URL comes out right" in ok.stdout

@@ -27,9 +27,16 @@ FAULTS = (500, 502, 503, 504)
 API, ROUTE, FILE = "/api/result", "/about", "/robots.txt"
 
 NAMES = {
-    400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed", 413: "Payload Too Large",
-    414: "URI Too Long", 431: "Request Header Fields Too Large", 500: "Internal Server Error",
-    502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout",
+    400: "Bad Request",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    413: "Payload Too Large",
+    414: "URI Too Long",
+    431: "Request Header Fields Too Large",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
 }
 MESSAGES = {
     400: "The request is malformed.",
@@ -87,17 +94,23 @@ def unknown_transfer_coding(path):  # nginx's 501, answered as 400
     return raw(f"POST {path} HTTP/1.1", "Host: localhost", "Transfer-Encoding: gzip, chunked")
 
 
-@pytest.mark.parametrize("make, status", [
-    pytest.param(malformed_host, 400, id="400-malformed-host"),
-    pytest.param(unknown_transfer_coding, 400, id="400-unknown-transfer-coding"),
-    pytest.param(body_over_the_limit, 413, id="413"),
-    pytest.param(oversized_header, 431, id="431-from-494"),
-])
-@pytest.mark.parametrize("path, kind", [
-    pytest.param(API, JSON, id="api"),
-    pytest.param(ROUTE, TEXT, id="client-route"),
-    pytest.param(FILE, TEXT, id="file"),
-])
+@pytest.mark.parametrize(
+    "make, status",
+    [
+        pytest.param(malformed_host, 400, id="400-malformed-host"),
+        pytest.param(unknown_transfer_coding, 400, id="400-unknown-transfer-coding"),
+        pytest.param(body_over_the_limit, 413, id="413"),
+        pytest.param(oversized_header, 431, id="431-from-494"),
+    ],
+)
+@pytest.mark.parametrize(
+    "path, kind",
+    [
+        pytest.param(API, JSON, id="api"),
+        pytest.param(ROUTE, TEXT, id="client-route"),
+        pytest.param(FILE, TEXT, id="file"),
+    ],
+)
 def test_errors_before_routing_are_written_by_where_the_request_went(stack, make, status, path, kind):
     assert_error(exchange(stack.port, make(path)), status, kind)
 
@@ -175,20 +188,27 @@ def faulty(built_frontend, start_stack):
 
 
 @pytest.mark.parametrize("status", FAULTS)
-@pytest.mark.parametrize("path, kind", [
-    pytest.param(API, JSON, id="api"),
-    pytest.param(ROUTE, TEXT, id="client-route"),
-    pytest.param(FILE, TEXT, id="file"),
-])
+@pytest.mark.parametrize(
+    "path, kind",
+    [
+        pytest.param(API, JSON, id="api"),
+        pytest.param(ROUTE, TEXT, id="client-route"),
+        pytest.param(FILE, TEXT, id="file"),
+    ],
+)
 def test_server_errors_are_written_by_where_the_request_went(faulty, status, path, kind):
     assert_error(request(faulty.port, f"{path}?fault={status}"), status, kind)
 
 
-@pytest.mark.parametrize("data", [
-    pytest.param(b"GET /api/result HTTP/1.1\r\nHost: localhost\r\n", id="headers-never-end"),
-    pytest.param(b"POST /api/result HTTP/1.1\r\nHost: localhost\r\nContent-Length: 10\r\n\r\nab",
-                 id="body-never-ends"),
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param(b"GET /api/result HTTP/1.1\r\nHost: localhost\r\n", id="headers-never-end"),
+        pytest.param(
+            b"POST /api/result HTTP/1.1\r\nHost: localhost\r\nContent-Length: 10\r\n\r\nab", id="body-never-ends"
+        ),
+    ],
+)
 def test_408_closes_the_connection_without_an_answer(faulty, data):
     # nginx logs a 408 but sends nothing: a client that stalls is not waiting for a body.
     with socket.create_connection(("127.0.0.1", faulty.port), timeout=10) as sock:
@@ -202,7 +222,6 @@ def test_408_closes_the_connection_without_an_answer(faulty, data):
     while '" 408 0 ' not in (faulty.run_dir / "access.log").read_text():
         assert time.monotonic() < deadline, "nginx did not log the 408"
         time.sleep(0.05)
-
 
 
 @pytest.fixture(scope="module")

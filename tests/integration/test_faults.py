@@ -44,8 +44,11 @@ def test_slow_api_gets_json_504_and_the_next_request_is_served(own_stack):
         for pid in workers:
             os.kill(pid, signal.SIGCONT)
     assert response.status == 504
-    assert response.json() == {"error": "Gateway Timeout",
-                               "message": "The API did not answer within API_TIMEOUT.", "status": 504}
+    assert response.json() == {
+        "error": "Gateway Timeout",
+        "message": "The API did not answer within API_TIMEOUT.",
+        "status": 504,
+    }
     assert 1.5 < elapsed < 5, f"504 after {elapsed:.2f} s with API_TIMEOUT=2"
     assert request(own_stack.port, "/api/result").status == 200
 
@@ -86,8 +89,9 @@ def test_slow_clients_do_not_starve_the_workers(own_stack):
             if i % 2:
                 sock.sendall(b"GET /api/result HTTP/1.1\r\nHost: localhost\r\nX-Slow: ")  # slowloris
             else:
-                sock.sendall(b"POST /api/result HTTP/1.1\r\nHost: localhost\r\n"
-                             b"Content-Length: 100000\r\n\r\n" + b"x" * 10)  # slow body
+                sock.sendall(
+                    b"POST /api/result HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100000\r\n\r\n" + b"x" * 10
+                )  # slow body
             slow.append(sock)
         time.sleep(0.5)
         started = time.monotonic()
@@ -110,8 +114,10 @@ def test_request_id_is_generated_returned_and_logged(own_stack):
     while request_id not in own_stack.log_path("gunicorn").read_text():
         assert time.monotonic() < deadline, "the request id never reached gunicorn's access log"
         time.sleep(0.05)
-    gunicorn_line = next(l for l in own_stack.log_path("gunicorn").read_text().splitlines() if request_id in l)
-    nginx_line = next(l for l in (own_stack.run_dir / "access.log").read_text().splitlines() if request_id in l)
+    gunicorn_line = next(line for line in own_stack.log_path("gunicorn").read_text().splitlines() if request_id in line)
+    nginx_line = next(
+        line for line in (own_stack.run_dir / "access.log").read_text().splitlines() if request_id in line
+    )
     # Both logs name the real client, not the proxy in between.
     assert gunicorn_line.startswith("127.0.0.2 ")
     assert nginx_line.startswith("127.0.0.2 ")
@@ -126,5 +132,9 @@ def test_request_id_from_a_trusted_proxy_is_kept(start_stack):
     stack = start_stack(TRUSTED_PROXIES="127.0.0.1")
     response = request(stack.port, "/api/result", headers={"X-Request-ID": "lb-7f3a-42"})
     assert response.header("X-Request-ID") == "lb-7f3a-42"
-    assert request(stack.port, "/api/result", headers={"X-Request-ID": "lb-7f3a-42"},
-                   source="127.0.0.2").header("X-Request-ID") != "lb-7f3a-42"
+    assert (
+        request(stack.port, "/api/result", headers={"X-Request-ID": "lb-7f3a-42"}, source="127.0.0.2").header(
+            "X-Request-ID"
+        )
+        != "lb-7f3a-42"
+    )

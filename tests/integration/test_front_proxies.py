@@ -29,8 +29,15 @@ def front(request, trusted_stack, tmp_path):
 
 def _client(folder, port):
     def send(path, host=None, **kwargs):
-        return request(port, path, host=host or f"{PUBLIC_HOST}:{port}", source=CLIENT,
-                       tls=(folder / "cert.pem", PUBLIC_HOST), **kwargs)
+        return request(
+            port,
+            path,
+            host=host or f"{PUBLIC_HOST}:{port}",
+            source=CLIENT,
+            tls=(folder / "cert.pem", PUBLIC_HOST),
+            **kwargs,
+        )
+
     return send
 
 
@@ -52,9 +59,14 @@ def test_whoami_sees_the_real_client_and_scheme(front):
 
 def test_client_headers_cannot_pass_through_the_front(front):
     port, send = front
-    forged = {"X-Forwarded-For": "203.0.113.66", "X-Forwarded-Host": "evil.example:6666",
-              "X-Forwarded-Port": "6666", "X-Forwarded-Proto": "http",
-              "X-Forwarded-Prefix": "/evil", "Forwarded": "for=203.0.113.66;proto=http"}
+    forged = {
+        "X-Forwarded-For": "203.0.113.66",
+        "X-Forwarded-Host": "evil.example:6666",
+        "X-Forwarded-Port": "6666",
+        "X-Forwarded-Proto": "http",
+        "X-Forwarded-Prefix": "/evil",
+        "Forwarded": "for=203.0.113.66;proto=http",
+    }
     assert send("/api/", headers=forged).header("Location") == f"https://{PUBLIC_HOST}:{port}/api/result"
     assert send("/api/whoami", headers=forged).json()["remote_addr"] == CLIENT
 

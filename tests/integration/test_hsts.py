@@ -15,14 +15,17 @@ def trusted_stack(start_stack):
     return start_stack(TRUSTED_PROXIES=TRUSTED)
 
 
-@pytest.mark.parametrize("source, proto, expected", [
-    pytest.param(TRUSTED, "https", HSTS, id="trusted-proxy-says-https"),
-    pytest.param(TRUSTED, "HTTPS", HSTS, id="scheme-in-upper-case"),
-    pytest.param(TRUSTED, "http, https", HSTS, id="last-value-counts"),
-    pytest.param(TRUSTED, None, None, id="plain-http"),
-    pytest.param(TRUSTED, "http", None, id="trusted-proxy-says-http"),
-    pytest.param(UNTRUSTED, "https", None, id="client-claims-https"),
-])
+@pytest.mark.parametrize(
+    "source, proto, expected",
+    [
+        pytest.param(TRUSTED, "https", HSTS, id="trusted-proxy-says-https"),
+        pytest.param(TRUSTED, "HTTPS", HSTS, id="scheme-in-upper-case"),
+        pytest.param(TRUSTED, "http, https", HSTS, id="last-value-counts"),
+        pytest.param(TRUSTED, None, None, id="plain-http"),
+        pytest.param(TRUSTED, "http", None, id="trusted-proxy-says-http"),
+        pytest.param(UNTRUSTED, "https", None, id="client-claims-https"),
+    ],
+)
 @pytest.mark.parametrize("path", ["/", "/api/result", "/api/missing", "/assets/missing.js"])
 def test_hsts_follows_the_public_scheme(trusted_stack, source, proto, expected, path):
     headers = {"X-Forwarded-Proto": proto} if proto else {}

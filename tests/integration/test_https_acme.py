@@ -11,9 +11,15 @@ from support.acme import DOMAIN, handshake
 from support.rawhttp import request
 
 HSTS = "max-age=31536000"
-FORGED = {"X-Forwarded-For": "203.0.113.66", "X-Forwarded-Host": "evil.example:6666",
-          "X-Forwarded-Port": "6666", "X-Forwarded-Proto": "http", "X-Forwarded-Prefix": "/evil",
-          "X-Request-ID": "forged-id", "Forwarded": "for=203.0.113.66;proto=http"}
+FORGED = {
+    "X-Forwarded-For": "203.0.113.66",
+    "X-Forwarded-Host": "evil.example:6666",
+    "X-Forwarded-Port": "6666",
+    "X-Forwarded-Proto": "http",
+    "X-Forwarded-Prefix": "/evil",
+    "X-Request-ID": "forged-id",
+    "Forwarded": "for=203.0.113.66;proto=http",
+}
 
 
 def https(edge, path, **kwargs):
@@ -46,10 +52,23 @@ def test_alpn_negotiates_h2(acme_edge):
     assert handshake(acme_edge.address, acme_edge.tls_context())[1] == "h2"
     # And a real HTTP/2 exchange: curl speaks h2 only if the server agreed to it.
     result = subprocess.run(
-        ["curl", "-sS", "--http2", "--resolve", f"{DOMAIN}:443:{acme_edge.address}",
-         "--cacert", str(acme_edge.pebble.root), "-o", "/dev/null",
-         "-w", "%{http_version} %{response_code}", f"https://{DOMAIN}/"],
-        capture_output=True, text=True, timeout=30,
+        [
+            "curl",
+            "-sS",
+            "--http2",
+            "--resolve",
+            f"{DOMAIN}:443:{acme_edge.address}",
+            "--cacert",
+            str(acme_edge.pebble.root),
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_version} %{response_code}",
+            f"https://{DOMAIN}/",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
     assert result.stdout == "2 200", result.stderr
 

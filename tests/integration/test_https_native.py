@@ -20,12 +20,24 @@ RUN_NAME = f"tests/{os.getpid()}-https"
 def test_https_local_natively(built_frontend, tmp_path):
     https_port, redirect_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if k not in SETTING_NAMES}
-    env.update(stack_settings(HTTPS_PORT=https_port, HTTP_REDIRECT_PORT=redirect_port),
-               STACK="native", PYTHONUNBUFFERED="1", XDG_DATA_HOME=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path))
+    env.update(
+        stack_settings(HTTPS_PORT=https_port, HTTP_REDIRECT_PORT=redirect_port),
+        STACK="native",
+        PYTHONUNBUFFERED="1",
+        XDG_DATA_HOME=str(tmp_path),
+        XDG_CONFIG_HOME=str(tmp_path),
+    )
     out_file = tmp_path / "https.out"
     with open(out_file, "w") as sink:
-        proc = subprocess.Popen([sys.executable, "-m", "stack", "https", "--local", "--name", RUN_NAME], cwd=ROOT,
-                                env=env, stdout=sink, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "stack", "https", "--local", "--name", RUN_NAME],
+            cwd=ROOT,
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
     root = tmp_path / "caddy" / "pki" / "authorities" / "local" / "root.crt"
     ready = f"caddy ready: the app is at https://localhost:{https_port}/"
     try:

@@ -16,34 +16,72 @@ GOOD = {"DOMAIN": "app.example.com", "ACME_EMAIL": "ops@example.com"}
 def run_make(target, **settings):
     """`make -s <target>` with exactly these settings (the others empty, so .env cannot add any)."""
     # As a user runs it: not as a sub-make of `make test`.
-    env = {k: v for k, v in os.environ.items() if k not in SETTING_NAMES and k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
+    env = {
+        k: v for k, v in os.environ.items() if k not in SETTING_NAMES and k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")
+    }
     env.update({name: "" for name in SETTING_NAMES}, STACK="native")
     env.update(settings)
-    return subprocess.run(["make", "-s", "--no-print-directory", target], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        ["make", "-s", "--no-print-directory", target], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
 
 
-@pytest.mark.parametrize("settings, message", [
-    pytest.param({"ACME_EMAIL": "ops@example.com"}, "DOMAIN is not set", id="domain-missing"),
-    pytest.param({"DOMAIN": "localhost"}, "DOMAIN='localhost' is not a DNS name", id="domain-localhost"),
-    pytest.param({"DOMAIN": "https://app.example.com"}, "DOMAIN='https://app.example.com' is not a host name", id="domain-url"),
-    pytest.param({"DOMAIN": "app.example.com:443"}, "DOMAIN='app.example.com:443' is not a host name", id="domain-port"),
-    pytest.param({"DOMAIN": "App.Example.com"}, "DOMAIN='App.Example.com' is not a host name", id="domain-upper-case"),
-    pytest.param({"DOMAIN": "192.0.2.7"}, "DOMAIN='192.0.2.7' is an IP address", id="domain-ip"),
-    pytest.param({"DOMAIN": "-app.example.com"}, "DOMAIN='-app.example.com' is not a DNS name", id="domain-leading-dash"),
-    pytest.param({"DOMAIN": "app_1.example.com"}, "DOMAIN='app_1.example.com' is not a DNS name", id="domain-underscore"),
-    pytest.param({"DOMAIN": "*.example.com"}, "DOMAIN='*.example.com' is not a DNS name", id="domain-wildcard"),
-    pytest.param({"DOMAIN": "app.example.com"}, "ACME_EMAIL is not set", id="email-missing"),
-    pytest.param({**GOOD, "ACME_EMAIL": "ops"}, "ACME_EMAIL='ops' is not an email address", id="email-no-at"),
-    pytest.param({**GOOD, "ACME_EMAIL": "ops@localhost"}, "ACME_EMAIL='ops@localhost' is not an email address", id="email-no-dot"),
-    pytest.param({**GOOD, "ACME_EMAIL": "o ps@example.com"}, "ACME_EMAIL='o ps@example.com' is not an email address", id="email-space"),
-    pytest.param({**GOOD, "ACME_EMAIL": "a@example.com,b@example.com"}, "is not an email address", id="email-list"),
-    pytest.param({**GOOD, "ACME_CA": "http://ca.example/dir"}, "ACME_CA='http://ca.example/dir' is not an https URL", id="ca-http"),
-    pytest.param({**GOOD, "TRUSTED_PROXIES": "10.77.77.2"}, "TRUSTED_PROXIES='10.77.77.2' does not include the TLS front's address 127.0.0.1", id="trust-without-front"),
-    pytest.param({**GOOD, "TRUSTED_PROXIES": "10.77.77.0/30, not-an-ip"}, "TRUSTED_PROXIES holds 'not-an-ip'", id="trust-malformed"),
-    pytest.param({**GOOD, "HTTPS_PORT": "https"}, "HTTPS_PORT='https' is not a TCP port", id="port-not-a-number"),
-    pytest.param({**GOOD, "HTTPS_PORT": "80"}, "HTTPS_PORT and HTTP_REDIRECT_PORT are both 80", id="ports-clash"),
-])
+@pytest.mark.parametrize(
+    "settings, message",
+    [
+        pytest.param({"ACME_EMAIL": "ops@example.com"}, "DOMAIN is not set", id="domain-missing"),
+        pytest.param({"DOMAIN": "localhost"}, "DOMAIN='localhost' is not a DNS name", id="domain-localhost"),
+        pytest.param(
+            {"DOMAIN": "https://app.example.com"},
+            "DOMAIN='https://app.example.com' is not a host name",
+            id="domain-url",
+        ),
+        pytest.param(
+            {"DOMAIN": "app.example.com:443"}, "DOMAIN='app.example.com:443' is not a host name", id="domain-port"
+        ),
+        pytest.param(
+            {"DOMAIN": "App.Example.com"}, "DOMAIN='App.Example.com' is not a host name", id="domain-upper-case"
+        ),
+        pytest.param({"DOMAIN": "192.0.2.7"}, "DOMAIN='192.0.2.7' is an IP address", id="domain-ip"),
+        pytest.param(
+            {"DOMAIN": "-app.example.com"}, "DOMAIN='-app.example.com' is not a DNS name", id="domain-leading-dash"
+        ),
+        pytest.param(
+            {"DOMAIN": "app_1.example.com"}, "DOMAIN='app_1.example.com' is not a DNS name", id="domain-underscore"
+        ),
+        pytest.param({"DOMAIN": "*.example.com"}, "DOMAIN='*.example.com' is not a DNS name", id="domain-wildcard"),
+        pytest.param({"DOMAIN": "app.example.com"}, "ACME_EMAIL is not set", id="email-missing"),
+        pytest.param({**GOOD, "ACME_EMAIL": "ops"}, "ACME_EMAIL='ops' is not an email address", id="email-no-at"),
+        pytest.param(
+            {**GOOD, "ACME_EMAIL": "ops@localhost"},
+            "ACME_EMAIL='ops@localhost' is not an email address",
+            id="email-no-dot",
+        ),
+        pytest.param(
+            {**GOOD, "ACME_EMAIL": "o ps@example.com"},
+            "ACME_EMAIL='o ps@example.com' is not an email address",
+            id="email-space",
+        ),
+        pytest.param({**GOOD, "ACME_EMAIL": "a@example.com,b@example.com"}, "is not an email address", id="email-list"),
+        pytest.param(
+            {**GOOD, "ACME_CA": "http://ca.example/dir"},
+            "ACME_CA='http://ca.example/dir' is not an https URL",
+            id="ca-http",
+        ),
+        pytest.param(
+            {**GOOD, "TRUSTED_PROXIES": "10.77.77.2"},
+            "TRUSTED_PROXIES='10.77.77.2' does not include the TLS front's address 127.0.0.1",
+            id="trust-without-front",
+        ),
+        pytest.param(
+            {**GOOD, "TRUSTED_PROXIES": "10.77.77.0/30, not-an-ip"},
+            "TRUSTED_PROXIES holds 'not-an-ip'",
+            id="trust-malformed",
+        ),
+        pytest.param({**GOOD, "HTTPS_PORT": "https"}, "HTTPS_PORT='https' is not a TCP port", id="port-not-a-number"),
+        pytest.param({**GOOD, "HTTPS_PORT": "80"}, "HTTPS_PORT and HTTP_REDIRECT_PORT are both 80", id="ports-clash"),
+    ],
+)
 def test_make_https_refuses(settings, message):
     result = run_make("https", **settings)
     assert result.returncode != 0
@@ -54,11 +92,20 @@ def test_make_https_refuses(settings, message):
     assert result.stdout == "", "something was started"
 
 
-@pytest.mark.parametrize("settings, message", [
-    pytest.param({"TRUSTED_PROXIES": "::1, 192.0.2.0/24"}, "does not include the TLS front's address 127.0.0.1", id="trust-without-front"),
-    pytest.param({"HTTPS_PORT": "99999"}, "HTTPS_PORT='99999' is not a TCP port", id="port-out-of-range"),
-    pytest.param({"HTTP_REDIRECT_PORT": "8443"}, "HTTPS_PORT and HTTP_REDIRECT_PORT are both 8443", id="ports-clash"),
-])
+@pytest.mark.parametrize(
+    "settings, message",
+    [
+        pytest.param(
+            {"TRUSTED_PROXIES": "::1, 192.0.2.0/24"},
+            "does not include the TLS front's address 127.0.0.1",
+            id="trust-without-front",
+        ),
+        pytest.param({"HTTPS_PORT": "99999"}, "HTTPS_PORT='99999' is not a TCP port", id="port-out-of-range"),
+        pytest.param(
+            {"HTTP_REDIRECT_PORT": "8443"}, "HTTPS_PORT and HTTP_REDIRECT_PORT are both 8443", id="ports-clash"
+        ),
+    ],
+)
 def test_make_https_local_refuses(settings, message):
     result = run_make("https-local", **settings)
     assert result.returncode != 0

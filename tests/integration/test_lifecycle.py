@@ -11,9 +11,9 @@ import pytest
 
 from stack.env import ROOT
 from stack.native import NativeStack
+from support.bad_settings import BAD_VALUES
 from support.processes import alive, descendants, processes_using
 from support.rawhttp import request
-from support.bad_settings import BAD_VALUES
 from support.stacks import runner_env, stack_settings
 
 
@@ -54,10 +54,15 @@ RUN_NAME = f"tests/{os.getpid()}-up"
 
 def run_up(settings, send=None, timeout=60, run_name=RUN_NAME):
     """Run `python -m stack up` as `make up` does; optionally signal it once it serves."""
-    proc = subprocess.Popen([sys.executable, "-m", "stack", "up", "--name", run_name], cwd=ROOT,
-                            env=runner_env(settings),
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "stack", "up", "--name", run_name],
+        cwd=ROOT,
+        env=runner_env(settings),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     if send:
         port = int(settings["HTTP_PORT"])
         deadline = time.monotonic() + timeout
@@ -112,8 +117,9 @@ def test_bad_setting_gets_one_line_and_nothing_is_built_or_started(name, value, 
 
 
 def test_several_bad_settings_are_listed_together():
-    code, out, _ = run_up(stack_settings(WEB_CONCURRENCY="zero", GUNICORN_WORKER_CLASS="nope",
-                                         GUNICORN_LOG_LEVEL="loud"))
+    code, out, _ = run_up(
+        stack_settings(WEB_CONCURRENCY="zero", GUNICORN_WORKER_CLASS="nope", GUNICORN_LOG_LEVEL="loud")
+    )
     assert code == 1
     assert out.splitlines() == [
         "stack: error: WEB_CONCURRENCY='zero' must be a whole number from 1 to 256.",

@@ -15,7 +15,7 @@ def table_after(heading_line):
     lines = README.splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith(heading_line))
     rows = []
-    for line in lines[start + 1:]:
+    for line in lines[start + 1 :]:
         if rows and not line.startswith("|"):
             break
         if line.startswith("|") and not re.fullmatch(r"\|(-+\|)+", line):

@@ -48,7 +48,7 @@ def test_hashed_assets_are_cached_for_a_year(stack):
 def test_missing_asset_is_a_404_not_html(stack):
     response = request(stack.port, "/assets/index-doesnotexist.js")
     assert response.status == 404
-    assert "<div id=\"app\">" not in response.text
+    assert '<div id="app">' not in response.text
     assert response.header("Cache-Control") == "no-store"
 
 

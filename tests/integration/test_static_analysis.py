@@ -20,8 +20,11 @@ def summary(findings):
     return [f"{f['plugin']}: {f['reason']}" for f in findings]
 
 
-@pytest.mark.parametrize("overrides", [{}, {"TRUSTED_PROXIES": "10.0.0.0/8 ::1", "ALLOWED_HOSTS": "example.com .example.org"}],
-                         ids=["defaults", "proxies-and-hosts"])
+@pytest.mark.parametrize(
+    "overrides",
+    [{}, {"TRUSTED_PROXIES": "10.0.0.0/8 ::1", "ALLOWED_HOSTS": "example.com .example.org"}],
+    ids=["defaults", "proxies-and-hosts"],
+)
 def test_rendered_native_config_has_no_findings(start_stack, overrides):
     stack = start_stack(**overrides)
     assert summary(gixy_findings(stack.run_dir / "nginx.conf")) == []

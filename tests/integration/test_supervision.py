@@ -85,8 +85,10 @@ def test_kill_9_of_gunicorn_keeps_the_spa_and_the_api_comes_back(up, whole_group
     took, api, spa, bodies = poll_while_recovering(run, gunicorn, "gunicorn")
     # With the master alone killed its old workers answer meanwhile: `took` is when the new
     # master is seen; events.log says when supervisord counted it as running.
-    print(f"\ngunicorn kill -9 ({'group' if whole_group else 'master'}): a new master and a 200 after "
-          f"{took:.2f} s; API statuses {api}")
+    print(
+        f"\ngunicorn kill -9 ({'group' if whole_group else 'master'}): a new master and a 200 after "
+        f"{took:.2f} s; API statuses {api}"
+    )
     assert set(spa) == {200}, f"the SPA failed while gunicorn restarted: {spa}"
     assert set(api) <= {200, 502, 503}, api
     for content_type, body in bodies:
@@ -120,8 +122,10 @@ def test_kill_9_of_nginx_restarts_it_and_its_old_workers_go(up):
             break
         assert time.monotonic() < killed + 20, f"the SPA is not back: {spa[-10:]}\n{run.output()}"
         time.sleep(0.05)
-    print(f"\nnginx kill -9: old workers gone and the SPA served by the new nginx "
-          f"{time.monotonic() - killed:.2f} s after the kill; statuses after the old workers went: {spa}")
+    print(
+        f"\nnginx kill -9: old workers gone and the SPA served by the new nginx "
+        f"{time.monotonic() - killed:.2f} s after the kill; statuses after the old workers went: {spa}"
+    )
     assert run.program_pid("nginx") not in (None, nginx)
     assert run.program_pid("gunicorn") == gunicorn, "gunicorn was restarted too"
     assert request(run.port, "/api/health").status == 200
@@ -143,8 +147,10 @@ def test_too_many_crashes_stop_everything_naming_the_cause_and_the_log(up):
     assert run.wait(60) == 1
     out = run.output()
     message = [line for line in out.splitlines() if line.startswith("stack: error: ")]
-    assert message == [f"stack: error: gunicorn crashed (terminated by SIGKILL): {CRASH_LIMIT} crashes within 60 s, "
-                       f"so the stack stops rather than restart it again. Read .run/{run.name}/gunicorn.log."], out
+    assert message == [
+        f"stack: error: gunicorn crashed (terminated by SIGKILL): {CRASH_LIMIT} crashes within 60 s, "
+        f"so the stack stops rather than restart it again. Read .run/{run.name}/gunicorn.log."
+    ], out
     assert "Traceback" not in out
 
 
@@ -166,14 +172,19 @@ def test_gunicorn_failing_on_restart_is_given_up_and_everything_stops(up, tmp_pa
     assert re.fullmatch(
         r"stack: error: gunicorn (could not be restarted: it exited at start-up again and again "
         rf"\(exit status [13]\)|crashed \(exit status [13]\): {CRASH_LIMIT} crashes within 60 s, so the stack stops "
-        rf"rather than restart it again)\. Read \.run/{re.escape(run.name)}/gunicorn\.log\.", errors[0]), errors[0]
+        rf"rather than restart it again)\. Read \.run/{re.escape(run.name)}/gunicorn\.log\.",
+        errors[0],
+    ), errors[0]
     assert "broken on purpose" in (RUN_ROOT / run.name / "gunicorn.log").read_text()
 
 
-@pytest.mark.parametrize("gunicorn_args, status", [
-    pytest.param("--pythonpath {broken}", "[13]", id="bad-app"),
-    pytest.param("--worker-class no.such.Worker", "1", id="exits-1"),
-])
+@pytest.mark.parametrize(
+    "gunicorn_args, status",
+    [
+        pytest.param("--pythonpath {broken}", "[13]", id="bad-app"),
+        pytest.param("--worker-class no.such.Worker", "1", id="exits-1"),
+    ],
+)
 def test_gunicorn_failing_at_start_gives_a_clear_error(up, tmp_path, gunicorn_args, status):
     broken = tmp_path / "broken"
     broken.mkdir()
@@ -181,8 +192,12 @@ def test_gunicorn_failing_at_start_gives_a_clear_error(up, tmp_path, gunicorn_ar
     run = up(extra_env={"GUNICORN_CMD_ARGS": gunicorn_args.format(broken=broken)}, wait=False)
     assert run.wait(120) == 1
     out = run.output()
-    assert re.search(rf"^stack: error: gunicorn exited during start-up \(exit status {status}\)\. Last lines of "
-                     rf"\.run/{re.escape(run.name)}/gunicorn\.log:$", out, re.M), out
+    assert re.search(
+        rf"^stack: error: gunicorn exited during start-up \(exit status {status}\)\. Last lines of "
+        rf"\.run/{re.escape(run.name)}/gunicorn\.log:$",
+        out,
+        re.M,
+    ), out
     assert 'File "' + str(RUN_ROOT.parent / "stack") not in out  # no traceback of the runner
     assert "nginx ready" not in out
 

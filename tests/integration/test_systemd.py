@@ -30,8 +30,13 @@ def units(built_frontend, tmp_path):
     """The units for a stack on a free port, written by the real command."""
     settings = stack_settings()
     out = tmp_path / "units"
-    result = subprocess.run([sys.executable, "-m", "stack", "systemd", "--out", str(out), "--user", "nobody",
-                             "--name", NAME], cwd=ROOT, env=runner_env(settings), capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "stack", "systemd", "--out", str(out), "--user", "nobody", "--name", NAME],
+        cwd=ROOT,
+        env=runner_env(settings),
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"wrote {NAME}-api.service, {NAME}-web.service, {NAME}.target, stack.env" in result.stdout
     return out, int(settings["HTTP_PORT"])
@@ -81,8 +86,16 @@ def test_exec_start_commands_serve_the_stack(units):
     os.makedirs(run_dir, exist_ok=True)
     procs = []
     try:
-        procs.append(subprocess.Popen(command(api["ExecStart"][0]), cwd=api["WorkingDirectory"][0], env=env,
-                                      start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        procs.append(
+            subprocess.Popen(
+                command(api["ExecStart"][0]),
+                cwd=api["WorkingDirectory"][0],
+                env=env,
+                start_new_session=True,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
         subprocess.run(command(web["ExecStartPre"][0]), env=env, check=True)
         procs.append(subprocess.Popen(command(web["ExecStart"][0]), env=env, start_new_session=True))
         deadline = time.monotonic() + 60
@@ -97,7 +110,7 @@ def test_exec_start_commands_serve_the_stack(units):
         assert request(port, "/about").status == 200
         assert os.path.exists(f"{run_dir}/gunicorn.sock")
     finally:
-        for proc, sig in zip(procs, (signal.SIGTERM, signal.SIGQUIT)):
+        for proc, sig in zip(procs, (signal.SIGTERM, signal.SIGQUIT), strict=False):
             try:
                 os.killpg(proc.pid, sig)  # KillSignal= of each unit
                 proc.wait(30)
@@ -109,8 +122,14 @@ def test_exec_start_commands_serve_the_stack(units):
 
 
 def test_root_is_refused_as_the_service_user():
-    result = subprocess.run([sys.executable, "-m", "stack", "systemd", "--user", "root"], cwd=ROOT,
-                            env=runner_env(stack_settings()), capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "stack", "systemd", "--user", "root"],
+        cwd=ROOT,
+        env=runner_env(stack_settings()),
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
-        "stack: error: --user root: the services should run as a user without privileges (e.g. --user www-data)."]
+        "stack: error: --user root: the services should run as a user without privileges (e.g. --user www-data)."
+    ]

@@ -58,7 +58,9 @@ def test_trusted_peer_with_ipv6_forwarded_host(trusting):
 
 def test_forwarded_port_wins_over_the_port_in_the_host(trusting):
     headers = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "public.example", "X-Forwarded-Port": "8443"}
-    assert request(trusting.port, "/api/", headers=headers).header("Location") == "https://public.example:8443/api/result"
+    assert (
+        request(trusting.port, "/api/", headers=headers).header("Location") == "https://public.example:8443/api/result"
+    )
 
 
 def test_last_value_of_a_list_is_the_trusted_proxy_s(trusting):

@@ -45,19 +45,29 @@ def pebble(folder, listen="127.0.0.1", port=None):
     if not listener_ca.exists():
         make_certificate(folder, addresses=sorted({"127.0.0.1", listen}))
     port, management = port or free_port(), free_port()
-    config = {"pebble": {
-        "listenAddress": f"{listen}:{port}",
-        "managementListenAddress": f"127.0.0.1:{management}",
-        "certificate": str(folder / "cert.pem"), "privateKey": str(folder / "key.pem"),
-        # Challenge ports: never used, validation is short-circuited.
-        "httpPort": free_port(), "tlsPort": free_port(),
-        "ocspResponderURL": "", "externalAccountBindingRequired": False,
-    }}
+    config = {
+        "pebble": {
+            "listenAddress": f"{listen}:{port}",
+            "managementListenAddress": f"127.0.0.1:{management}",
+            "certificate": str(folder / "cert.pem"),
+            "privateKey": str(folder / "key.pem"),
+            # Challenge ports: never used, validation is short-circuited.
+            "httpPort": free_port(),
+            "tlsPort": free_port(),
+            "ocspResponderURL": "",
+            "externalAccountBindingRequired": False,
+        }
+    }
     (folder / "pebble.json").write_text(json.dumps(config))
-    env = {"PATH": "/usr/bin:/bin", "PEBBLE_VA_ALWAYS_VALID": "1", "PEBBLE_VA_NOSLEEP": "1",
-           "PEBBLE_WFE_NONCEREJECT": "0"}
-    with running(["pebble", "-config", str(folder / "pebble.json")], port=management, env=env,
-                 log=folder / "pebble.log"):
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "PEBBLE_VA_ALWAYS_VALID": "1",
+        "PEBBLE_VA_NOSLEEP": "1",
+        "PEBBLE_WFE_NONCEREJECT": "0",
+    }
+    with running(
+        ["pebble", "-config", str(folder / "pebble.json")], port=management, env=env, log=folder / "pebble.log"
+    ):
         if listen == "127.0.0.1":
             wait_for_port(port)  # elsewhere the client (a container) waits and retries
         context = ssl.create_default_context(cafile=str(listener_ca))
@@ -108,13 +118,18 @@ def caddy_edge(folder, ca, upstream_port):
     folder.mkdir(parents=True, exist_ok=True)
     http_port, https_port = free_port(), free_port()
     env = {
-        "PATH": "/usr/bin:/bin", "HOME": str(folder),
-        "XDG_DATA_HOME": str(folder / "data"), "XDG_CONFIG_HOME": str(folder / "config"),
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(folder),
+        "XDG_DATA_HOME": str(folder / "data"),
+        "XDG_CONFIG_HOME": str(folder / "config"),
         # Go's TLS reads extra roots from here: Caddy trusts Pebble's own listener.
         "SSL_CERT_FILE": str(ca.listener_ca),
-        "DOMAIN": DOMAIN, "ACME_EMAIL": EMAIL, "ACME_CA": ca.directory,
+        "DOMAIN": DOMAIN,
+        "ACME_EMAIL": EMAIL,
+        "ACME_CA": ca.directory,
         "CADDY_UPSTREAM": f"127.0.0.1:{upstream_port}",
-        "CADDY_HTTP_PORT": str(http_port), "CADDY_HTTPS_PORT": str(https_port),
+        "CADDY_HTTP_PORT": str(http_port),
+        "CADDY_HTTPS_PORT": str(https_port),
     }
     address = public_address()
     log = folder / "caddy.log"
@@ -131,6 +146,8 @@ def caddy_edge(folder, ca, upstream_port):
                 break
             except (ssl.SSLError, OSError):
                 if time.monotonic() > deadline:
-                    raise TimeoutError(f"Caddy served no certificate from Pebble within {CERT_TIMEOUT} s; see {log}")
+                    raise TimeoutError(
+                        f"Caddy served no certificate from Pebble within {CERT_TIMEOUT} s; see {log}"
+                    ) from None
                 time.sleep(0.1)
         yield Edge(address, ca, time.monotonic() - started, log)

@@ -24,7 +24,10 @@ BAD_VALUES = [
     ("GUNICORN_THREADS", "-2", "GUNICORN_THREADS='-2' must be a whole number from 1 to 256."),
     ("GUNICORN_TIMEOUT", "1.5", "GUNICORN_TIMEOUT='1.5' must be a whole number of seconds from 2 to 86400."),
     ("GUNICORN_KEEPALIVE", "forever", "GUNICORN_KEEPALIVE='forever' must be a whole number of seconds from 1 to 3600."),
-    ("GUNICORN_LOG_LEVEL", "loud",
-     "GUNICORN_LOG_LEVEL='loud' is not a log level: use one of debug, info, warning, error, critical."),
+    (
+        "GUNICORN_LOG_LEVEL",
+        "loud",
+        "GUNICORN_LOG_LEVEL='loud' is not a log level: use one of debug, info, warning, error, critical.",
+    ),
     ("ACCESS_LOG", "yes", "ACCESS_LOG='yes': use 1 to show every request, or 0 (or empty) not to."),
 ]

@@ -26,10 +26,28 @@ def make_certificate(folder, addresses=("127.0.0.1",)):
     cert, key = folder / "cert.pem", folder / "key.pem"
     names = ",".join([f"DNS:{PUBLIC_HOST}", "DNS:localhost", *(f"IP:{a}" for a in addresses)])
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-         "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "1", "-subj", f"/CN={PUBLIC_HOST}",
-         "-addext", f"subjectAltName={names}"],
-        check=True, capture_output=True,
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "1",
+            "-subj",
+            f"/CN={PUBLIC_HOST}",
+            "-addext",
+            f"subjectAltName={names}",
+        ],
+        check=True,
+        capture_output=True,
     )
     (folder / "both.pem").write_text(cert.read_text() + key.read_text())
     return cert
@@ -66,10 +84,10 @@ https://:{port} {{
     {route}
 }}
 """)
-    env = {"HOME": str(folder), "XDG_CONFIG_HOME": str(folder), "XDG_DATA_HOME": str(folder),
-           "PATH": "/usr/bin:/bin"}
-    with running(["caddy", "run", "--config", str(folder / "Caddyfile"), "--adapter", "caddyfile"],
-                 port=port, env=env) as proc:
+    env = {"HOME": str(folder), "XDG_CONFIG_HOME": str(folder), "XDG_DATA_HOME": str(folder), "PATH": "/usr/bin:/bin"}
+    with running(
+        ["caddy", "run", "--config", str(folder / "Caddyfile"), "--adapter", "caddyfile"], port=port, env=env
+    ) as proc:
         yield proc
 
 
@@ -84,7 +102,9 @@ def haproxy(folder, port, upstream_port, prefix=None, forwarded_port="%[dst_port
             f"    http-request set-header X-Forwarded-Prefix {prefix}\n"
             f"    http-request replace-path ^{prefix}(/.*)$ \\1\n"
         )
-    (folder / "haproxy.cfg").write_text(_HAPROXY_DEFAULTS + f"""frontend public
+    (folder / "haproxy.cfg").write_text(
+        _HAPROXY_DEFAULTS
+        + f"""frontend public
     bind 127.0.0.1:{port} ssl crt {folder}/both.pem
     http-request set-header X-Forwarded-Proto https
     http-request set-header X-Forwarded-Port {forwarded_port}
@@ -94,7 +114,8 @@ def haproxy(folder, port, upstream_port, prefix=None, forwarded_port="%[dst_port
 {prefix_rules}    default_backend stack
 backend stack
     server nginx 127.0.0.1:{upstream_port}
-""")
+"""
+    )
     with running(["haproxy", "-f", str(folder / "haproxy.cfg"), "-db"], port=port) as proc:
         yield proc
 
@@ -106,12 +127,15 @@ FRONTS = {"caddy": caddy, "haproxy": haproxy}
 def host_rewriter(folder, port, upstream_port, host="localhost"):
     """A misconfigured plain-HTTP proxy: HAProxy that replaces Host with a name without the
     port, as a proxy_set_header Host $host would. The public port is lost on the way."""
-    (folder / "rewriter.cfg").write_text(_HAPROXY_DEFAULTS + f"""frontend public
+    (folder / "rewriter.cfg").write_text(
+        _HAPROXY_DEFAULTS
+        + f"""frontend public
     bind 127.0.0.1:{port}
     http-request set-header Host {host}
     default_backend stack
 backend stack
     server nginx 127.0.0.1:{upstream_port}
-""")
+"""
+    )
     with running(["haproxy", "-f", str(folder / "rewriter.cfg"), "-db"], port=port) as proc:
         yield proc

@@ -14,13 +14,14 @@ DERIVE = ROOT / "nginx" / "docker-entrypoint.d" / "15-derive-settings.envsh"
 def render_as_the_image_does(environment, folder):
     """The site config the image would render for a compose `environment` mapping (values
     that are compose interpolations, ${NAME:-}, count as empty)."""
-    env = {"PATH": os.environ["PATH"], "NGINX_ENVSUBST_FILTER": "^NGINX_",
-           "NGINX_WEB_ROOT": str(folder), "NGINX_ACCESS_LOG": str(folder / "access.log")}
+    env = {
+        "PATH": os.environ["PATH"],
+        "NGINX_ENVSUBST_FILTER": "^NGINX_",
+        "NGINX_WEB_ROOT": str(folder),
+        "NGINX_ACCESS_LOG": str(folder / "access.log"),
+    }
     env.update({k: ("" if "${" in str(v) else str(v)) for k, v in environment.items()})
-    script = (
-        f'. "{DERIVE}" && envsubst "$(env | sed -n \'s/^\\(NGINX_[A-Z0-9_]*\\)=.*/${{\\1}}/p\')" '
-        f'< "{TEMPLATE}"'
-    )
+    script = f'. "{DERIVE}" && envsubst "$(env | sed -n \'s/^\\(NGINX_[A-Z0-9_]*\\)=.*/${{\\1}}/p\')" < "{TEMPLATE}"'
     return subprocess.run(["sh", "-c", script], env=env, capture_output=True, text=True, check=True).stdout
 
 
@@ -29,9 +30,9 @@ def nginx_accepts(site, folder):
     (folder / "site.conf").write_text(site)
     main = folder / "nginx.conf"
     main.write_text(
-        f"pid {folder}/nginx.pid; events {{}} "
-        f"http {{ include /etc/nginx/mime.types; include {folder}/site.conf; }}\n"
+        f"pid {folder}/nginx.pid; events {{}} http {{ include /etc/nginx/mime.types; include {folder}/site.conf; }}\n"
     )
-    check = subprocess.run(["nginx", "-t", "-c", str(main), "-e", str(folder / "error.log")],
-                           capture_output=True, text=True)
+    check = subprocess.run(
+        ["nginx", "-t", "-c", str(main), "-e", str(folder / "error.log")], capture_output=True, text=True
+    )
     return check.returncode == 0, check.stderr

@@ -19,15 +19,15 @@ def lint(response, *, method="GET", path="/", request_headers=()):
     now = time.time()
     req = HttpRequestLinter(start_time=now)
     req.process_request_topline(method.encode(), path.encode(), b"HTTP/1.1")
-    req.process_headers([(n.encode(), v.encode()) for n, v in dict(request_headers).items()]
-                        + [(b"User-Agent", b"stack-tests")])
+    req.process_headers(
+        [(n.encode(), v.encode()) for n, v in dict(request_headers).items()] + [(b"User-Agent", b"stack-tests")]
+    )
     req.finish_content(True)
 
     res = HttpResponseLinter(start_time=now, _related=req)
     res.is_head_response = method == "HEAD"
     res.process_response_topline(b"HTTP/1.1", str(response.status).encode(), None)
-    res.process_headers([(n.encode("latin-1"), v.encode("latin-1"))
-                         for n, v in response.headers.items()])
+    res.process_headers([(n.encode("latin-1"), v.encode("latin-1")) for n, v in response.headers.items()])
     res.feed_content(response.body)
     res.finish_content(True)
     return [(note.level, note.subject, str(note.summary)) for note in _walk(res.notes)]
@@ -35,8 +35,9 @@ def lint(response, *, method="GET", path="/", request_headers=()):
 
 def problems(response, **kwargs):
     """The notes a strict linter would show as a warning or an error."""
-    return [(level.value, subject, summary) for level, subject, summary in lint(response, **kwargs)
-            if level in PROBLEMS]
+    return [
+        (level.value, subject, summary) for level, subject, summary in lint(response, **kwargs) if level in PROBLEMS
+    ]
 
 
 def _walk(notes):

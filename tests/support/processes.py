@@ -26,8 +26,9 @@ def running(args, port=None, log=None, host="127.0.0.1", **popen):
     file for its output (a chatty process would block on a full pipe)."""
     assert shutil.which(args[0]), f"{args[0]} is not installed (make test installs it)"
     stderr = open(log, "ab") if log else subprocess.PIPE
-    proc = subprocess.Popen(args, start_new_session=True, stdout=stderr if log else subprocess.DEVNULL,
-                            stderr=stderr, **popen)
+    proc = subprocess.Popen(
+        args, start_new_session=True, stdout=stderr if log else subprocess.DEVNULL, stderr=stderr, **popen
+    )
     try:
         if port:
             wait_for_port(port, host=host)
@@ -49,9 +50,9 @@ def running(args, port=None, log=None, host="127.0.0.1", **popen):
 def port_forwarder(public_port, target_port, address="127.0.0.1"):
     """socat as Docker's userland proxy: a TCP forwarder that leaves Host untouched."""
     return running(
-        ["socat", f"TCP-LISTEN:{public_port},bind={address},reuseaddr,fork",
-         f"TCP:127.0.0.1:{target_port}"],
-        port=public_port, host=address,
+        ["socat", f"TCP-LISTEN:{public_port},bind={address},reuseaddr,fork", f"TCP:127.0.0.1:{target_port}"],
+        port=public_port,
+        host=address,
     )
 
 

@@ -43,8 +43,20 @@ class _TLSConnection(http.client.HTTPConnection):
         self.sock = context.wrap_socket(self.sock, server_hostname=server_name)
 
 
-def request(port, path="/", *, method="GET", host="default", headers=(), body=None,
-            source=None, address="127.0.0.1", target=None, timeout=10, tls=None):
+def request(
+    port,
+    path="/",
+    *,
+    method="GET",
+    host="default",
+    headers=(),
+    body=None,
+    source=None,
+    address="127.0.0.1",
+    target=None,
+    timeout=10,
+    tls=None,
+):
     """Send one request to address:port and return the Response.
 
     host: the Host header; "default" means localhost:<port>, None sends none.

@@ -46,9 +46,15 @@ class StackUp:
 
     def __enter__(self):
         self._out = open(self.out_file, "w")
-        self.proc = subprocess.Popen([sys.executable, "-m", "stack", "up", "--name", self.name], cwd=ROOT,
-                                     env=runner_env(self.settings, **self.extra_env), stdout=self._out,
-                                     stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "stack", "up", "--name", self.name],
+            cwd=ROOT,
+            env=runner_env(self.settings, **self.extra_env),
+            stdout=self._out,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
         return self
 
     def wait_until_serving(self, timeout=120):
@@ -97,7 +103,8 @@ class StackUp:
             # nginx rewrites its command line to "nginx: master process ...".
             word = name.encode()
             if b"supervisor.supervisord" in parent and any(
-                    arg.endswith(word) or arg.startswith(word + b":") for arg in argv[:3]):
+                arg.endswith(word) or arg.startswith(word + b":") for arg in argv[:3]
+            ):
                 return pid
         return None
 

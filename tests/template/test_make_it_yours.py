@@ -79,13 +79,19 @@ def test_adding_the_page_touches_three_files(followed):
 
 def test_the_diagnostic_is_gone_and_the_proxy_path_stays(followed):
     project, _ = followed
-    for gone in ("frontend/src/diagnose.js", "frontend/src/components/StatusBanner.vue", "tests/e2e/test_home_checks.py"):
+    for gone in (
+        "frontend/src/diagnose.js",
+        "frontend/src/components/StatusBanner.vue",
+        "tests/e2e/test_home_checks.py",
+    ):
         assert not (project / gone).exists(), gone
     for kept in ("nginx/templates/default.conf.template", "backend/gunicorn.conf.py", "backend/app/errors.py"):
         assert (project / kept).exists(), kept
     leftovers = subprocess.run(
         ["grep", "-rlE", "diagnose|StatusBanner|CheckList|FactPanel", "frontend/src"],
-        cwd=project, capture_output=True, text=True,
+        cwd=project,
+        capture_output=True,
+        text=True,
     ).stdout.split()
     assert leftovers == [], f"still pointing at the deleted diagnostic: {leftovers}"
 
@@ -117,7 +123,11 @@ def test_the_new_endpoint_answers_under_the_prefix(followed):
 
 def test_the_guide_code_passes_the_linters(followed):
     project, page_files = followed
-    frontend = [f.removeprefix("frontend/") for f in page_files | {"frontend/src/views/HomeView.vue"} if f.startswith("frontend/")]
+    frontend = [
+        f.removeprefix("frontend/")
+        for f in page_files | {"frontend/src/views/HomeView.vue"}
+        if f.startswith("frontend/")
+    ]
     npm = [sys.executable, "-m", "stack", "npm", "exec", "--"]
     run([*npm, "eslint", *frontend], project)
     run([*npm, "prettier", "--check", *frontend], project)

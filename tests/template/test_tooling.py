@@ -51,7 +51,9 @@ def test_schema_check_rejects_a_broken_workflow(tmp_path):
     path.write_text(yaml.safe_dump(broken))
     done = subprocess.run(
         [CHECK_JSONSCHEMA, "--builtin-schema", "vendor.github-workflows", str(path)],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 1, done.stdout + done.stderr
 
@@ -94,7 +96,10 @@ def test_every_locked_package_accepts_the_node_in_use():
     env = node.environ()
     done = subprocess.run(
         ["node", "-e", ENGINE_CHECK, str(npm_semver(env)), str(ROOT / "frontend" / "package-lock.json")],
-        env=env, capture_output=True, text=True, timeout=60,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)

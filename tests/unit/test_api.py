@@ -49,7 +49,9 @@ def test_without_hops_forwarded_headers_are_ignored(make_app):
 
 @pytest.mark.parametrize("method", ["GET", "POST"])
 def test_result_answers_json(client, method):
-    response = client.open("/result", method=method, environ_overrides={"SCRIPT_NAME": "/api"}, headers={"Host": "localhost:8000"})
+    response = client.open(
+        "/result", method=method, environ_overrides={"SCRIPT_NAME": "/api"}, headers={"Host": "localhost:8000"}
+    )
     assert response.status_code == 200
     assert response.json == {
         "message": "You followed the redirect and reached the result.",

@@ -25,10 +25,20 @@ def test_hotspots_charge_a_stdlib_frame_to_the_part_that_called_it():
 
 def test_request_path_times_each_case_and_answers_200(tmp_path):
     request = "GET /api/result HTTP/1.1\r\nHost: 127.0.0.1:8000\r\n{}\r\n"
-    job = {"cases": {"bare": request.format(""), "fwd": request.format("X-Forwarded-Proto: https\r\n")},
-           "rounds": 2, "number": 20, "log_path": str(tmp_path / "access.log")}
-    proc = subprocess.run([sys.executable, "-m", "bench.request_path"], input=json.dumps(job), cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
+    job = {
+        "cases": {"bare": request.format(""), "fwd": request.format("X-Forwarded-Proto: https\r\n")},
+        "rounds": 2,
+        "number": 20,
+        "log_path": str(tmp_path / "access.log"),
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.request_path"],
+        input=json.dumps(job),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)
     for case in ("bare", "fwd"):
@@ -39,17 +49,28 @@ def test_request_path_times_each_case_and_answers_200(tmp_path):
 
 
 def test_request_path_refuses_to_time_an_error(tmp_path):
-    job = {"cases": {"missing": "GET /api/nowhere HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"},
-           "rounds": 1, "number": 2, "log_path": str(tmp_path / "access.log")}
-    proc = subprocess.run([sys.executable, "-m", "bench.request_path"], input=json.dumps(job), cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
+    job = {
+        "cases": {"missing": "GET /api/nowhere HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"},
+        "rounds": 1,
+        "number": 2,
+        "log_path": str(tmp_path / "access.log"),
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.request_path"],
+        input=json.dumps(job),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode != 0
     assert "'missing' answered 404" in proc.stderr
 
 
 def test_a_bad_part_is_named_with_what_is_allowed():
-    proc = subprocess.run([sys.executable, "-m", "bench", "--only", "load,nonsense"], cwd=ROOT,
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench", "--only", "load,nonsense"], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
     assert proc.returncode == 2
     assert "--only takes parts out of load,hotspots,scaling,concurrency,pages, not nonsense" in proc.stderr
     assert "Traceback" not in proc.stderr
@@ -61,7 +82,11 @@ def test_minimal_nginx_config_with_the_headers_is_valid_nginx(tmp_path):
     (tmp_path / "tmp").mkdir()
     conf = tmp_path / "nginx.conf"
     conf.write_text(stacks._minimal_nginx_conf(tmp_path, 8080, tmp_path / "gunicorn.sock", headers=True, prefix="/v1"))
-    check = subprocess.run(["nginx", "-t", "-q", "-p", str(tmp_path), "-c", str(conf), "-e", str(tmp_path / "error.log")],
-                           capture_output=True, text=True, timeout=30)
+    check = subprocess.run(
+        ["nginx", "-t", "-q", "-p", str(tmp_path), "-c", str(conf), "-e", str(tmp_path / "error.log")],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert check.returncode == 0, check.stderr
     assert "proxy_set_header X-Forwarded-Prefix /v1;" in conf.read_text()

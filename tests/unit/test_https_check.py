@@ -8,8 +8,11 @@ GOOD = {"DOMAIN": "app.example.com", "ACME_EMAIL": "ops@example.com"}
 
 
 def test_acme_mode_defaults_to_the_standard_ports_and_trusts_exactly_the_front():
-    assert https.check(GOOD) == {"HTTPS_PORT": "443", "HTTP_REDIRECT_PORT": "80",
-                                 "TRUSTED_PROXIES": https.FRONT_ADDRESS}
+    assert https.check(GOOD) == {
+        "HTTPS_PORT": "443",
+        "HTTP_REDIRECT_PORT": "80",
+        "TRUSTED_PROXIES": https.FRONT_ADDRESS,
+    }
 
 
 @pytest.mark.parametrize("trusted", ["10.77.77.2", "10.0.0.0/8", "192.0.2.7, 10.77.77.0/29", "fd00::/8 10.77.77.2"])
@@ -29,7 +32,10 @@ def test_dns_names_are_accepted(domain):
 
 def test_local_mode_needs_no_domain_or_email_and_uses_caddys_ca():
     assert https.check({"ACME_EMAIL": "ops@example.com"}, local=True) == {
-        "DOMAIN": "localhost", "ACME_EMAIL": "", "HTTPS_PORT": "8443", "HTTP_REDIRECT_PORT": "8080",
+        "DOMAIN": "localhost",
+        "ACME_EMAIL": "",
+        "HTTPS_PORT": "8443",
+        "HTTP_REDIRECT_PORT": "8080",
         "TRUSTED_PROXIES": https.FRONT_ADDRESS,
     }
 

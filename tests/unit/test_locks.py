@@ -7,7 +7,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-LOCKS = {f"{name}.in": f"{name}.txt" for name in ("backend/requirements", "stack/requirements", "requirements-dev", "bench/requirements")}
+LOCKS = {
+    f"{name}.in": f"{name}.txt"
+    for name in ("backend/requirements", "stack/requirements", "requirements-dev", "bench/requirements")
+}
 PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)", re.M)
 
 

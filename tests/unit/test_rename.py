@@ -21,7 +21,9 @@ def project(tmp_path):
         (tmp_path / file).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(ROOT / file, tmp_path / file)
     site = tmp_path / rename.SITE
-    site.write_text(re.sub(r"(?m)^export const SITE_TITLE = .*$", f"export const SITE_TITLE = '{OLD_TITLE}'", site.read_text()))
+    site.write_text(
+        re.sub(r"(?m)^export const SITE_TITLE = .*$", f"export const SITE_TITLE = '{OLD_TITLE}'", site.read_text())
+    )
     (tmp_path / "README.md").write_text(f"# {OLD_TITLE}\n")
     return tmp_path
 
@@ -48,7 +50,7 @@ def test_bad_answers_are_refused_naming_the_setting(project, answers, setting):
     "title, line",
     [
         ("Kestrel Board", "export const SITE_TITLE = 'Kestrel Board'"),
-        ("Ann's notes", "export const SITE_TITLE = \"Ann's notes\""),
+        ("Ann's notes", 'export const SITE_TITLE = "Ann\'s notes"'),
         ('Say "hi"', "export const SITE_TITLE = 'Say \"hi\"'"),
     ],
 )

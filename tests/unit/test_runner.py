@@ -52,24 +52,32 @@ def test_dotenv_follows_compose_rules(tmp_path):
     dotenv = tmp_path / ".env"
     dotenv.write_text(
         "API_TIMEOUT=30 # seconds\n"
-        "export ALLOWED_HOSTS=\"example.com .example.org\"  # quoted, with a comment\n"
+        'export ALLOWED_HOSTS="example.com .example.org"  # quoted, with a comment\n'
         "CORS_ORIGINS='http://a.example:5173' \n"
         "MAX_BODY_SIZE=\n"
         "HTTP_PORT=9000\n"
         "VITE_PORT=${HTTP_PORT}1\n"
     )
     settings = env.load(environ={}, dotenv=dotenv)
-    assert settings == {"API_TIMEOUT": "30", "ALLOWED_HOSTS": "example.com .example.org",
-                        "CORS_ORIGINS": "http://a.example:5173", "MAX_BODY_SIZE": "", "HTTP_PORT": "9000",
-                        "VITE_PORT": "90001"}
+    assert settings == {
+        "API_TIMEOUT": "30",
+        "ALLOWED_HOSTS": "example.com .example.org",
+        "CORS_ORIGINS": "http://a.example:5173",
+        "MAX_BODY_SIZE": "",
+        "HTTP_PORT": "9000",
+        "VITE_PORT": "90001",
+    }
 
 
-@pytest.mark.parametrize("key, hint", [
-    ("ALOWED_HOSTS", "did you mean ALLOWED_HOSTS?"),
-    ("GUNICORN_WORKERS", "did you mean GUNICORN_WORKER_CLASS?"),
-    ("api_prefix", "did you mean API_PREFIX?"),
-    ("SOMETHING_ELSE", "the settings are listed in .env.example"),
-])
+@pytest.mark.parametrize(
+    "key, hint",
+    [
+        ("ALOWED_HOSTS", "did you mean ALLOWED_HOSTS?"),
+        ("GUNICORN_WORKERS", "did you mean GUNICORN_WORKER_CLASS?"),
+        ("api_prefix", "did you mean API_PREFIX?"),
+        ("SOMETHING_ELSE", "the settings are listed in .env.example"),
+    ],
+)
 def test_unknown_dotenv_key_is_warned_with_the_nearest_setting(tmp_path, key, hint):
     dotenv = tmp_path / ".env"
     dotenv.write_text(f"HTTP_PORT=8000\n{key}=1\n")

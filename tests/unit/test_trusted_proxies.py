@@ -73,8 +73,12 @@ def python_accepts(value):
 
 
 def shell_accepts(value):
-    result = subprocess.run(["sh", "-c", '. "$1"', "sh", str(DERIVE)], capture_output=True, text=True,
-                            env={"PATH": os.environ["PATH"], "TRUSTED_PROXIES": value})
+    result = subprocess.run(
+        ["sh", "-c", '. "$1"', "sh", str(DERIVE)],
+        capture_output=True,
+        text=True,
+        env={"PATH": os.environ["PATH"], "TRUSTED_PROXIES": value},
+    )
     if result.returncode:
         assert result.stderr.startswith("nginx settings: TRUSTED_PROXIES holds"), result.stderr
     return result.returncode == 0
@@ -85,13 +89,33 @@ def test_runner_check_and_nginx_derivation_agree(value, accepted):
     assert (python_accepts(value), shell_accepts(value)) == (accepted, accepted)
 
 
-@pytest.mark.parametrize("value", [pytest.param(param.values[0], id=param.id)
-                                   for param in CASES if param.values[1] and param.values[0].strip()])
+@pytest.mark.parametrize(
+    "value",
+    [pytest.param(param.values[0], id=param.id) for param in CASES if param.values[1] and param.values[0].strip()],
+)
 def test_nginx_takes_every_accepted_entry(tmp_path, value):
     """Accepted entries are real set_real_ip_from and geo values: nginx -t passes with them."""
-    env = {"PATH": os.environ["PATH"], "NGINX_RUN_DIR": str(tmp_path), "API_UPSTREAM": "127.0.0.1:9",
-           "NGINX_WEB_ROOT": str(tmp_path), "TRUSTED_PROXIES": value}
+    env = {
+        "PATH": os.environ["PATH"],
+        "NGINX_RUN_DIR": str(tmp_path),
+        "API_UPSTREAM": "127.0.0.1:9",
+        "NGINX_WEB_ROOT": str(tmp_path),
+        "TRUSTED_PROXIES": value,
+    }
     subprocess.run(["sh", str(ROOT / "nginx" / "render.sh")], env=env, check=True)
-    check = subprocess.run(["nginx", "-t", "-q", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"),
-                            "-e", str(tmp_path / "error.log")], capture_output=True, text=True)
+    check = subprocess.run(
+        [
+            "nginx",
+            "-t",
+            "-q",
+            "-p",
+            str(tmp_path),
+            "-c",
+            str(tmp_path / "nginx.conf"),
+            "-e",
+            str(tmp_path / "error.log"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert check.returncode == 0, check.stderr

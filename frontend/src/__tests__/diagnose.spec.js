@@ -147,7 +147,10 @@ const cases = [
     },
     failing: ['host', 'port', 'redirect', 'url_for'],
     expect: {
-      host: ['The API thinks the host is backend:5000, but you reached it at example.com', 'Host header'],
+      host: [
+        'The API thinks the host is backend:5000, but you reached it at example.com',
+        'Host header',
+      ],
       port: ['port 5000', 'port 80'],
       url_for: ['the host is backend instead of example.com', 'the port is 5000 instead of 80'],
     },
@@ -174,7 +177,10 @@ const cases = [
     failing: ['prefix', 'redirect', 'url_for'],
     expect: {
       prefix: ['mounted at /x, but the SPA was built for /api: set API_PREFIX the same for both'],
-      redirect: [`landed on ${LOCAL}/x/result instead of ${LOCAL}/api/result`, 'the path is /x/result'],
+      redirect: [
+        `landed on ${LOCAL}/x/result instead of ${LOCAL}/api/result`,
+        'the path is /x/result',
+      ],
       url_for: ['the path is /x/result instead of /api/result'],
     },
   },

@@ -60,14 +60,18 @@ describe('resolveAllowedHosts', () => {
 describe('apiProxy', () => {
   const matches = (proxy, url) => new RegExp(Object.keys(proxy)[0]).test(url)
 
-  it('sends the API prefix to nginx on HTTP_PORT with the browser\'s Host', () => {
+  it("sends the API prefix to nginx on HTTP_PORT with the browser's Host", () => {
     const proxy = apiProxy('/api', undefined, '8080')
     expect(Object.values(proxy)).toEqual([{ target: 'http://127.0.0.1:8080', changeOrigin: false }])
-    expect(Object.values(apiProxy('/api', '', undefined))[0].target).toBe(`http://127.0.0.1:${DEFAULT_HTTP_PORT}`)
+    expect(Object.values(apiProxy('/api', '', undefined))[0].target).toBe(
+      `http://127.0.0.1:${DEFAULT_HTTP_PORT}`,
+    )
   })
 
   it('takes DEV_API_TARGET over HTTP_PORT', () => {
-    expect(Object.values(apiProxy('/api', 'http://nginx:80', '8000'))[0].target).toBe('http://nginx:80')
+    expect(Object.values(apiProxy('/api', 'http://nginx:80', '8000'))[0].target).toBe(
+      'http://nginx:80',
+    )
   })
 
   it.each([
@@ -88,7 +92,10 @@ describe('apiProxy', () => {
     expect(matches(proxy, '/v1x0/api/result')).toBe(false)
   })
 
-  it.each([['nginx:80'], ['http://nginx:80/api'], ['ftp://nginx']])('rejects DEV_API_TARGET=%j', (raw) => {
-    expect(() => apiProxy('/api', raw, '8000')).toThrow(`DEV_API_TARGET=${JSON.stringify(raw)}`)
-  })
+  it.each([['nginx:80'], ['http://nginx:80/api'], ['ftp://nginx']])(
+    'rejects DEV_API_TARGET=%j',
+    (raw) => {
+      expect(() => apiProxy('/api', raw, '8000')).toThrow(`DEV_API_TARGET=${JSON.stringify(raw)}`)
+    },
+  )
 })

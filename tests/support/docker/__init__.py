@@ -12,5 +12,13 @@ fixture (tests/conftest.py) turns that into a skip that names the reason.
 from .engine import DockerUnavailable, Engine, ensure_compose, ensure_engine
 from .images import LOOKALIKE_LABEL, base_images, ensure_base_images, is_lookalike
 
-__all__ = ["DockerUnavailable", "Engine", "LOOKALIKE_LABEL", "base_images", "ensure_base_images",
-           "ensure_compose", "ensure_engine", "is_lookalike"]
+__all__ = [
+    "DockerUnavailable",
+    "Engine",
+    "LOOKALIKE_LABEL",
+    "base_images",
+    "ensure_base_images",
+    "ensure_compose",
+    "ensure_engine",
+    "is_lookalike",
+]

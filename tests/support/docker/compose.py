@@ -38,8 +38,12 @@ class ComposeStack:
         self.files = [self.directory / f for f in files] + [LOOPBACK]
         if "docker-compose.dev.yml" in files:
             self.files.append(LOOPBACK_DEV)
-        self.client = DockerClient(compose_files=self.files, compose_project_name=project,
-                                   compose_project_directory=self.directory, compose_env_files=[self.env_file])
+        self.client = DockerClient(
+            compose_files=self.files,
+            compose_project_name=project,
+            compose_project_directory=self.directory,
+            compose_env_files=[self.env_file],
+        )
         self.seconds_to_healthy = None
 
     @property
@@ -50,14 +54,22 @@ class ComposeStack:
     def compose_command(self):
         """The `docker compose` command line for this project (for commands the client lacks)."""
         files = [arg for f in self.files for arg in ("-f", str(f))]
-        return ["docker", "compose", "-p", self.project, "--project-directory", str(self.directory),
-                "--env-file", str(self.env_file), *files]
+        return [
+            "docker",
+            "compose",
+            "-p",
+            self.project,
+            "--project-directory",
+            str(self.directory),
+            "--env-file",
+            str(self.env_file),
+            *files,
+        ]
 
     def up(self, wait_timeout=600, **options):
         """Build, start and wait until every service is healthy; records the time that took."""
         started = time.monotonic()
-        self.client.compose.up(detach=True, build=True, wait=True, wait_timeout=wait_timeout,
-                               quiet=True, **options)
+        self.client.compose.up(detach=True, build=True, wait=True, wait_timeout=wait_timeout, quiet=True, **options)
         self.seconds_to_healthy = time.monotonic() - started
         return self
 
@@ -75,8 +87,9 @@ class ComposeStack:
             if found and all(c.state.health and c.state.health.status == "healthy" for c in found):
                 return found
             time.sleep(0.5)
-        raise TimeoutError(f"{service} not healthy after {timeout} s: "
-                           f"{[(c.name, c.state.status) for c in self.containers(service)]}")
+        raise TimeoutError(
+            f"{service} not healthy after {timeout} s: {[(c.name, c.state.status) for c in self.containers(service)]}"
+        )
 
     def published_peer(self):
         """The address nginx sees for a client on 127.0.0.1: Docker's port publishing (its
@@ -103,8 +116,12 @@ class ComposeStack:
 def copy_checkout(target):
     """The checkout's files (tracked, and new ones not ignored) copied to `target`: a compose
     project there builds and mounts the copy, which a test may edit."""
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-                            cwd=ROOT, capture_output=True, check=True)
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+    )
     for name in filter(None, listed.stdout.decode().split("\0")):
         source = ROOT / name
         if source.is_file():

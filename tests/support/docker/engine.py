@@ -53,8 +53,9 @@ def apt_install(*packages):
     if not _apt_updated:
         subprocess.run([*APT, "update", "-qq"], check=False, env=env)
         _apt_updated = True
-    result = subprocess.run([*APT, "install", "-y", "-qq", "--no-install-recommends", *packages],
-                            env=env, capture_output=True, text=True)
+    result = subprocess.run(
+        [*APT, "install", "-y", "-qq", "--no-install-recommends", *packages], env=env, capture_output=True, text=True
+    )
     if result.returncode != 0:
         raise DockerUnavailable(f"apt-get install {' '.join(packages)} failed: {result.stderr.strip()[-500:]}")
 
@@ -113,8 +114,10 @@ def ensure_engine(log_dir=None):
     if shutil.which("docker") and _other_dockerd_running() and _wait_for_engine(60):
         return Engine(server_version=_server_version())
     if not _can_apt():
-        raise DockerUnavailable("no Docker engine answers ('docker info' fails), and installing one "
-                                "needs root on Debian (apt-get install docker.io)")
+        raise DockerUnavailable(
+            "no Docker engine answers ('docker info' fails), and installing one "
+            "needs root on Debian (apt-get install docker.io)"
+        )
     if shutil.which("dockerd") is None or shutil.which("docker") is None:
         print("docker harness: installing docker.io with apt-get ...", flush=True)
         apt_install("docker.io")
@@ -124,8 +127,9 @@ def ensure_engine(log_dir=None):
     log = Path(log_dir or tempfile.gettempdir()) / f"dockerd-{os.getpid()}.log"
     print(f"docker harness: starting dockerd (log: {log}) ...", flush=True)
     with open(log, "w") as out:
-        process = subprocess.Popen(["dockerd"], stdout=out, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL, start_new_session=True)
+        process = subprocess.Popen(
+            ["dockerd"], stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+        )
     engine = Engine(server_version="", process=process, log=log)
     if not _wait_for_engine(90):
         engine.stop()
@@ -147,23 +151,36 @@ def ensure_compose():
     if version:
         return version
     if not _can_apt():
-        raise DockerUnavailable("the Compose v2 plugin is missing ('docker compose version' fails), and "
-                                "installing it needs root on Debian")
+        raise DockerUnavailable(
+            "the Compose v2 plugin is missing ('docker compose version' fails), and installing it needs root on Debian"
+        )
     print(f"docker harness: installing the Compose v2 plugin from Debian {COMPOSE_SUITE} ...", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         sources = tmp / "sources.list"
-        sources.write_text(f"deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] "
-                           f"http://deb.debian.org/debian {COMPOSE_SUITE} main\n")
+        sources.write_text(
+            f"deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] "
+            f"http://deb.debian.org/debian {COMPOSE_SUITE} main\n"
+        )
         (tmp / "lists/partial").mkdir(parents=True)
-        options = ["-o", f"Dir::Etc::sourcelist={sources}", "-o", "Dir::Etc::sourceparts=-",
-                   "-o", f"Dir::State::Lists={tmp / 'lists'}", "-o", "Dir::Cache::pkgcache=",
-                   "-o", "Dir::Cache::srcpkgcache="]
+        options = [
+            "-o",
+            f"Dir::Etc::sourcelist={sources}",
+            "-o",
+            "Dir::Etc::sourceparts=-",
+            "-o",
+            f"Dir::State::Lists={tmp / 'lists'}",
+            "-o",
+            "Dir::Cache::pkgcache=",
+            "-o",
+            "Dir::Cache::srcpkgcache=",
+        ]
         for step in (["update", "-qq"], ["download", "docker-compose"]):
             result = subprocess.run([*APT, *options, *step], cwd=tmp, capture_output=True, text=True)
             if result.returncode != 0:
-                raise DockerUnavailable(f"apt-get {step[0]} for docker-compose ({COMPOSE_SUITE}) failed: "
-                                        f"{result.stderr.strip()[-500:]}")
+                raise DockerUnavailable(
+                    f"apt-get {step[0]} for docker-compose ({COMPOSE_SUITE}) failed: {result.stderr.strip()[-500:]}"
+                )
         deb = next(tmp.glob("docker-compose_*.deb"))
         subprocess.run(["dpkg-deb", "-x", str(deb), str(tmp / "pkg")], check=True)
         PLUGIN_DIR.mkdir(parents=True, exist_ok=True)

@@ -101,12 +101,16 @@ def _debootstrap(suite):
             log = cache_dir() / f"debootstrap-{suite}.log"
             print(f"docker harness: debootstrap {suite} (log: {log}) ...", flush=True)
             with open(log, "w") as out:
-                subprocess.run(["debootstrap", "--variant=minbase", "--include=ca-certificates",
-                                suite, str(rootfs), MIRROR], stdout=out, stderr=subprocess.STDOUT,
-                               check=True)
+                subprocess.run(
+                    ["debootstrap", "--variant=minbase", "--include=ca-certificates", suite, str(rootfs), MIRROR],
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    check=True,
+                )
             # Unstable's Release file may be past its Valid-Until on the mirror reached here.
             (rootfs / "etc/apt/apt.conf.d/99lookalike").write_text(
-                'Acquire::Check-Valid-Until "false";\nAPT::Install-Recommends "false";\n')
+                'Acquire::Check-Valid-Until "false";\nAPT::Install-Recommends "false";\n'
+            )
             shutil.rmtree(rootfs / "var/cache/apt/archives", ignore_errors=True)
             (rootfs / "var/cache/apt/archives/partial").mkdir(parents=True)
             for lists in (rootfs / "var/lib/apt/lists").glob("*_*"):
@@ -114,15 +118,20 @@ def _debootstrap(suite):
             partial = tarball.with_suffix(".tar.part")
             subprocess.run(["tar", "-C", str(rootfs), "--numeric-owner", "-cf", str(partial), "."], check=True)
             partial.rename(tarball)
-    docker.image.import_(tarball, image, changes=["ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-                                                  'CMD ["bash"]'])
+    docker.image.import_(
+        tarball,
+        image,
+        changes=["ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 'CMD ["bash"]'],
+    )
     return image
 
 
 def _current(name):
     """True when `name` is a look-alike built by the recipe as it is now."""
     repository, tag = name.split(":", 1)
-    return _exists(name) and (docker.image.inspect(name).config.labels or {}).get(RECIPE_LABEL) == _recipe(repository, tag)
+    return _exists(name) and (docker.image.inspect(name).config.labels or {}).get(RECIPE_LABEL) == _recipe(
+        repository, tag
+    )
 
 
 def _build_lookalike(name):
@@ -141,14 +150,22 @@ def _build_lookalike(name):
         for cert in _host_certificates():
             shutil.copy2(cert, context / "certs" / cert.name)
         print(f"docker harness: building the look-alike {name} from Debian {suite} ...", flush=True)
-        docker.legacy_build(context, file=context / dockerfile, tags=[name], build_args={"BASE": base},
-                            labels={LOOKALIKE_LABEL: f"built from Debian {suite} packages for tests; not the official image",
-                                    RECIPE_LABEL: recipe})
+        docker.legacy_build(
+            context,
+            file=context / dockerfile,
+            tags=[name],
+            build_args={"BASE": base},
+            labels={
+                LOOKALIKE_LABEL: f"built from Debian {suite} packages for tests; not the official image",
+                RECIPE_LABEL: recipe,
+            },
+        )
     shown = docker.run(name, ["sh", "-c", version_command], remove=True, entrypoint="")
     expected = version_pattern.format(major_minor)
     if expected not in shown:
-        raise DockerUnavailable(f"the look-alike {name} has {shown.strip()!r}, not {expected}: "
-                                f"Debian {suite} no longer ships that version")
+        raise DockerUnavailable(
+            f"the look-alike {name} has {shown.strip()!r}, not {expected}: Debian {suite} no longer ships that version"
+        )
     return name
 
 
@@ -175,8 +192,7 @@ def ensure_base_images(names=None):
             raise DockerUnavailable(f"cannot pull {', '.join(unknown)} and no look-alike recipe exists for it")
         # The suites' bases first (in parallel), then the images (in parallel).
         with ThreadPoolExecutor(max_workers=3) as pool:
-            list(pool.map(_debootstrap, sorted({KINDS[n.split(":", 1)[0]][0] for n in to_build
-                                                if not _current(n)})))
+            list(pool.map(_debootstrap, sorted({KINDS[n.split(":", 1)[0]][0] for n in to_build if not _current(n)})))
             for name in pool.map(_build_lookalike, to_build):
                 outcome[name] = "look-alike"
     return outcome

@@ -21,7 +21,11 @@ const CLASSES = [
   },
   {
     name: 'API down (nginx 503)',
-    answer: jsonError(503, 'Service Unavailable', 'The API is not reachable: it is down or restarting.'),
+    answer: jsonError(
+      503,
+      'Service Unavailable',
+      'The API is not reachable: it is down or restarting.',
+    ),
     sentence: `The API is down or restarting: ${WHOAMI} answered 503 Service Unavailable (request id ${ID}).`,
   },
   {
@@ -33,7 +37,11 @@ const CLASSES = [
   },
   {
     name: '4xx (a host not in ALLOWED_HOSTS)',
-    answer: jsonError(400, 'Bad Request', 'This host is not served here: it is not in ALLOWED_HOSTS.'),
+    answer: jsonError(
+      400,
+      'Bad Request',
+      'This host is not served here: it is not in ALLOWED_HOSTS.',
+    ),
     sentence:
       `The API refused ${WHOAMI} with 400 Bad Request, saying "This host is not served here: it is not in ` +
       `ALLOWED_HOSTS" (request id ${ID}).`,
@@ -55,7 +63,12 @@ const CLASSES = [
   {
     name: '5xx from something that is not the API (HTML, no request id)',
     answer: () =>
-      fakeResponse({ status: 500, statusText: 'Internal Server Error', body: '<html>oops</html>', contentType: 'text/html' }),
+      fakeResponse({
+        status: 500,
+        statusText: 'Internal Server Error',
+        body: '<html>oops</html>',
+        contentType: 'text/html',
+      }),
     sentence: `The API failed on ${WHOAMI} with 500 Internal Server Error, and the answer was not JSON.`,
   },
   {
@@ -81,18 +94,21 @@ afterEach(() => {
 })
 
 describe('StatusBanner error sentences', () => {
-  it.each(CLASSES)('$name: one sentence with the status and request id', async ({ answer, sentence }) => {
-    stubFetch(async () => answer())
+  it.each(CLASSES)(
+    '$name: one sentence with the status and request id',
+    async ({ answer, sentence }) => {
+      stubFetch(async () => answer())
 
-    const wrapper = await bannerFor()
+      const wrapper = await bannerFor()
 
-    const text = wrapper.get('[data-testid="api-error"]').text()
-    expect(text).toBe(sentence)
-    // Said once: one sentence (one full stop, outside the quoted API message), no list after it.
-    expect(text.replace(/"[^"]*"/g, '""').match(/\./g)).toHaveLength(1)
-    expect(wrapper.findAll('li')).toHaveLength(0)
-    expect(wrapper.get('.banner__title').text()).toBe('The checks could not run')
-  })
+      const text = wrapper.get('[data-testid="api-error"]').text()
+      expect(text).toBe(sentence)
+      // Said once: one sentence (one full stop, outside the quoted API message), no list after it.
+      expect(text.replace(/"[^"]*"/g, '""').match(/\./g)).toHaveLength(1)
+      expect(wrapper.findAll('li')).toHaveLength(0)
+      expect(wrapper.get('.banner__title').text()).toBe('The checks could not run')
+    },
+  )
 
   it('timeout in the browser: the wait, and no status because nothing answered', async () => {
     stubFetch(
@@ -104,7 +120,9 @@ describe('StatusBanner error sentences', () => {
 
     const wrapper = await bannerFor({ timeoutMs: 10 })
 
-    expect(wrapper.get('[data-testid="api-error"]').text()).toBe(`The API did not answer ${WHOAMI} within 10 ms.`)
+    expect(wrapper.get('[data-testid="api-error"]').text()).toBe(
+      `The API did not answer ${WHOAMI} within 10 ms.`,
+    )
   })
 
   it('a whole-second timeout is said in seconds', async () => {
