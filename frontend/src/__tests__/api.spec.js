@@ -45,6 +45,7 @@ describe('get {prefix}/ (a redirect)', () => {
       finalUrl: `${ORIGIN}${API_PREFIX}/result`,
       redirected: true,
       status: 200,
+      requestId: '',
       data: payload,
     })
   })
