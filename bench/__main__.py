@@ -176,7 +176,8 @@ def render(data):
     shell = data["settings_from_shell"]
     out = [
         "",
-        f"make bench {data['generated']} on {m['cores']} cores ({m['cpu_model'] or 'unknown CPU'}, {m['memory_gib']} GiB): "
+        f"make bench {data['generated']} on {m['cores']} cores "
+        f"({m['cpu_model'] or 'unknown CPU'}, {m['memory_gib']} GiB): "
         f"{(m['nginx'] or '').replace('nginx version: ', '')}, gunicorn {m['gunicorn']} "
         f"({g.get('worker_class')}, {g.get('workers')} workers x {g.get('threads')} threads), Python {m['python']}",
         f"load: wrk -t2 -c16 on loopback, {p['rounds']} rounds x {p['seconds']} s per scenario, interleaved (every "

@@ -147,16 +147,18 @@ def lines(data):
     b = data["breakdown"]
     c = b["cpu_us_per_request"]
     d, a, p = c["direct"], c["direct_with_nginx_headers"], c["proxied"]
-    total_d, total_p = d["gunicorn"] + d["wrk"], p["gunicorn"] + p["nginx"] + p["wrk"]
+    total_d, total_a = d["gunicorn"] + d["wrk"], a["gunicorn"] + a["wrk"]
+    total_p = p["gunicorn"] + p["nginx"] + p["wrk"]
+    per_round = ", ".join(f"{v:+.0f}" for v in b["headers_under_load_per_round"])
     out = [
         "",
         "cost breakdown under load, CPU us per request (median of the rounds):",
         f"  {'':<34}{'gunicorn':>9}{'nginx':>8}{'wrk':>6}{'all':>7}",
         f"  {'direct (TCP)':<34}{d['gunicorn']:>9.0f}{'-':>8}{d['wrk']:>6.0f}{total_d:>7.0f}",
-        f"  {'direct + nginx headers':<34}{a['gunicorn']:>9.0f}{'-':>8}{a['wrk']:>6.0f}{a['gunicorn'] + a['wrk']:>7.0f}",
+        f"  {'direct + nginx headers':<34}{a['gunicorn']:>9.0f}{'-':>8}{a['wrk']:>6.0f}{total_a:>7.0f}",
         f"  {'through nginx (unix socket)':<34}{p['gunicorn']:>9.0f}{p['nginx']:>8.0f}{p['wrk']:>6.0f}{total_p:>7.0f}",
         f"  gunicorn behind nginx over direct: {b['gunicorn_extra_us']:+.0f} us, of which nginx's headers "
-        f"{b['headers_under_load_us']:+.0f} us (rounds: {', '.join(f'{v:+.0f}' for v in b['headers_under_load_per_round'])})",
+        f"{b['headers_under_load_us']:+.0f} us (rounds: {per_round})",
     ]
     if "headers_behind_nginx_us" in b:
         out.append(

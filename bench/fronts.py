@@ -72,8 +72,10 @@ def lines(data):
     f = data["fronts"]
     out = [
         "",
-        "the same gunicorn behind four fronts, and the minimal nginx with this config's headers (wrk -c16, hello route):",
-        f"  {'front':<22}{'req/s':>9}{'p50 ms':>8}{'p99 ms':>8}{'front CPU us/req':>18}{'gunicorn us/req':>17}{'errors':>8}",
+        "the same gunicorn behind four fronts, and the minimal nginx with this config's headers "
+        "(wrk -c16, hello route):",
+        f"  {'front':<22}{'req/s':>9}{'p50 ms':>8}{'p99 ms':>8}"
+        f"{'front CPU us/req':>18}{'gunicorn us/req':>17}{'errors':>8}",
     ]
     for name, r in f["fronts"].items():
         out.append(

@@ -114,7 +114,8 @@ def lines(data):
     out += [
         "",
         f"API through nginx / direct: {api['proxied_over_direct']:.2f} (median of the rounds' pairs "
-        f"{', '.join(f'{r:.2f}' for r in api['per_round'])}); the CPU per request allows {api['cpu_bound_ceiling']:.2f}",
+        f"{', '.join(f'{r:.2f}' for r in api['per_round'])}); "
+        f"the CPU per request allows {api['cpu_bound_ceiling']:.2f}",
         f"redirect /api/ -> Location -> 200: {red['round_trips_per_s']:,.0f} round trips/s "
         f"({red['requests_per_s']:,.0f} requests/s), wrong answers {red['wrong_answers']}",
         f"static index.html: {st['index_over_proxied_api']:.1f}x the API through nginx",
