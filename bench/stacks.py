@@ -96,14 +96,14 @@ http {{
     access_log off;
     client_body_temp_path {folder}/tmp;
     proxy_temp_path {folder}/tmp;
-    upstream api {{
+    upstream gunicorn {{
         server unix:{socket_path};
         keepalive 64;
     }}
     server {{
         listen 127.0.0.1:{port};
         location / {{
-            proxy_pass http://api;
+            proxy_pass http://gunicorn;
             proxy_http_version 1.1;
             proxy_set_header Connection "";{NGINX_HEADERS.format(prefix=prefix) if headers else ""}
         }}

@@ -72,7 +72,13 @@ def test_dependabot_covers_pip_npm_docker_and_actions():
         dirs = update.get("directories") or [update["directory"]]
         covered.setdefault(update["package-ecosystem"], set()).update(dirs)
     dockerfiles = {f"/{p.parent.relative_to(ROOT)}" for p in ROOT.glob("*/Dockerfile")}
-    assert covered["pip"] == {"/", "/backend"}
+    # Every folder with a pinned .in file (Dependabot edits the pins; make lock the hashes).
+    pinned = {
+        "/" + str(p.parent.relative_to(ROOT)).strip(".")
+        for p in [*ROOT.glob("requirements*.in"), *ROOT.glob("*/requirements*.in")]
+    }
+    assert pinned == {"/", "/backend", "/stack", "/bench"}
+    assert covered["pip"] == pinned
     assert covered["npm"] == {"/frontend"}
     assert covered["docker"] == dockerfiles
     assert covered["github-actions"] == {"/"}

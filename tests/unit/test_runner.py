@@ -119,6 +119,7 @@ def test_gunicorn_gets_web_concurrency_only_when_set(value, tmp_path):
     from stack import settings as stack_settings
     from stack.native import NativeStack
 
-    settings = stack_settings.validate({"WEB_CONCURRENCY": value, "HTTP_PORT": "8000"})
+    # TCP, so the check does not depend on how long the checkout's path is (a unix socket's is limited).
+    settings = stack_settings.validate({"WEB_CONCURRENCY": value, "HTTP_PORT": "8000", "API_BIND": "127.0.0.1:8001"})
     env = NativeStack(settings, name=f"unit-{tmp_path.name}")._child_env()
     assert env.get("WEB_CONCURRENCY", "absent") == (value or "absent")
