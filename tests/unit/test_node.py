@@ -1,5 +1,7 @@
 """Which Node the runner uses for npm: the machine's when engines allows it, else the pinned one."""
 
+import re
+
 import pytest
 
 from stack import node
@@ -58,3 +60,11 @@ def test_without_a_machine_node_the_pinned_one_is_chosen(monkeypatch):
         assert (
             what == f"Node v{version} from .tools/node (engines wants {node.engines_range()[0]}; the machine has none)"
         )
+
+
+def test_the_images_build_with_the_pinned_node():
+    """The Dockerfile's build stage and the dev overlay's Vite run the Node of .nvmrc."""
+    named = {}
+    for source in ("nginx/Dockerfile", "docker-compose.dev.yml"):
+        named[source] = re.findall(r"\bnode:([0-9.]+)-", (node.ROOT / source).read_text())
+    assert named == {source: [node.pinned_version()] for source in named}
