@@ -62,7 +62,7 @@ def _run(args, native_stack, what):
     # Every setting is checked first, in either mode, before anything is built or started.
     settings = stack_settings.validate(stack_env.load())
     if choose_mode(settings) == "docker":
-        docker_mode.up(settings, dev=native_stack is DevStack)
+        sys.exit(docker_mode.up(settings, dev=native_stack is DevStack))
     why = "STACK=native" if settings.get("STACK", "").strip().lower() == "native" else "no Docker engine answers"
     print(f"stack: {why}: running {what} natively", flush=True)
     up_native(settings, args.name, native_stack(settings, name=args.name))
@@ -131,7 +131,7 @@ def cmd_https(args):
     settings.update(updates)
     if docker:
         os.environ.update(updates)
-        docker_mode.up(settings, https=True)
+        sys.exit(docker_mode.up(settings, https=True))
     print("stack: running the stack natively behind Caddy (no Docker engine answers, or STACK=native)", flush=True)
     up_native(settings, args.name, HttpsStack(settings, name=args.name))
 

@@ -7,8 +7,10 @@ is compose's (COMPOSE_PROJECT_NAME, else the folder's name).
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 
 from . import env as stack_env
 from .env import ROOT
@@ -18,6 +20,7 @@ DEV_FILE = "docker-compose.dev.yml"
 HTTPS_FILE = "docker-compose.https.yml"
 DERIVE = ROOT / "nginx" / "docker-entrypoint.d" / "15-derive-settings.envsh"
 GUNICORN_CONF = ROOT / "backend" / "gunicorn.conf.py"
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 def compose_files(settings, dev=False, https=False):
@@ -65,14 +68,54 @@ def validate_settings(settings):
 
 
 def up(settings, dev=False, https=False):
-    """Check the settings, then hand the terminal to `docker compose up --build` (Ctrl-C
-    stops the containers, as compose does). https: with Caddy in front (`make https`)."""
+    """Check the settings, then run `docker compose up --build` in the foreground until Ctrl-C,
+    which stops the containers (kept for the next `make up`; `make down` removes them).
+    https: with Caddy in front (`make https`). Returns the exit status for the runner."""
     require_compose()
     validate_settings(settings)
-    command = ["docker", "compose", *compose_files(settings, dev, https), "up", "--build"]
-    print(f"stack: a Docker engine answers: {' '.join(command)}", flush=True)
-    os.chdir(ROOT)
-    os.execvp("docker", command)
+    base = ["docker", "compose", *compose_files(settings, dev, https)]
+    print(f"stack: a Docker engine answers: {' '.join([*base, 'up', '--build'])}", flush=True)
+    return run_attached(base)
+
+
+def run_attached(base):
+    """`BASE up --build` with its output in this terminal, in a session of its own, so a Ctrl-C
+    (or SIGTERM, SIGHUP) reaches only this runner. The runner then ends that compose client (it
+    only builds and shows logs; the containers do not depend on it) and runs `BASE stop`, which
+    stops them gracefully; a second Ctrl-C runs `BASE kill`. compose's own Ctrl-C handling is
+    left out on purpose: Compose 2.26 (Debian 13's package) can panic in it ("close of closed
+    channel", docker/compose#11710, fixed in 2.27), and nobody should read a Go stack trace
+    after pressing Ctrl-C.
+
+    Returns 0 once stopped by a signal, else compose's own exit status (a failed build, say)."""
+    signals = []
+    previous = {sig: signal.signal(sig, lambda signum, _frame: signals.append(signum)) for sig in STOP_SIGNALS}
+    try:
+        client = subprocess.Popen([*base, "up", "--build"], cwd=ROOT, stdin=subprocess.DEVNULL, start_new_session=True)
+        while client.poll() is None and not signals:
+            time.sleep(0.1)
+        if not signals:
+            return client.returncode
+        try:
+            os.killpg(client.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        client.wait()
+        print("\nstack: stopping the containers (docker compose stop) ...", flush=True)
+        stopper = subprocess.Popen([*base, "stop"], cwd=ROOT, stdin=subprocess.DEVNULL, start_new_session=True)
+        while stopper.poll() is None:
+            if len(signals) > 1:
+                print("stack: stopping again: killing the containers (docker compose kill) ...", flush=True)
+                os.killpg(stopper.pid, signal.SIGKILL)
+                stopper.wait()
+                subprocess.run([*base, "kill"], cwd=ROOT, stdin=subprocess.DEVNULL, check=False)
+                break
+            time.sleep(0.1)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    print("stack: stopped; the containers are kept for the next make up (make down removes them).", flush=True)
+    return 0
 
 
 def down(settings):

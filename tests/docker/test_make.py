@@ -111,6 +111,8 @@ def test_ctrl_c_stops_make_up_and_make_up_again_works_and_make_down_removes_it(m
     os.killpg(first.pid, signal.SIGINT)
     output, _ = first.communicate(timeout=120)
     assert "a Docker engine answers" in output and "no Docker engine answers" not in output
+    assert "stack: stopped; the containers are kept" in output, output
+    assert "panic" not in output and "goroutine" not in output, output
     assert project_containers(make_env) == [], "Ctrl-C left containers running"
     assert project_containers(make_env, "--all"), "compose stops on Ctrl-C; make down removes"
 
@@ -167,3 +169,21 @@ def test_engine_without_compose_v2_gets_one_clear_message(make_env, tmp_path):
     message = result.stdout + result.stderr
     assert "the Compose v2 plugin does not" in message and "STACK=native" in message, message
     assert "unknown flag" not in message and "Traceback" not in message
+
+
+@pytest.mark.parametrize(
+    "sig", [signal.SIGINT, signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "ctrl-c-again", "sigterm"]
+)
+def test_stopping_make_up_never_shows_a_compose_stack_trace(make_env, foreground, sig):
+    """Compose 2.26's own Ctrl-C handling panicked in about one stop of three here
+    (docker/compose#11710); the runner keeps the signal from compose and stops the containers itself."""
+    proc = start_make_up(make_env)
+    foreground.append(proc)
+    started = time.monotonic()
+    os.killpg(proc.pid, sig)
+    output, _ = proc.communicate(timeout=120)
+    print(f"stopped in {time.monotonic() - started:.1f} s")
+    assert "stack: stopping the containers (docker compose stop)" in output, output
+    assert "stack: stopped; the containers are kept" in output, output
+    assert "panic" not in output and "goroutine" not in output, output
+    assert project_containers(make_env) == []
