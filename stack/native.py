@@ -172,7 +172,10 @@ class NativeStack:
 
     def _child_env(self):
         env = {k: v for k, v in os.environ.items() if k not in stack_env.SETTING_NAMES}
-        env.update(self.settings)
+        # An empty setting means its default, so the children do not get it at all, as in Docker
+        # (backend/docker-entrypoint.sh): gunicorn itself reads WEB_CONCURRENCY at import and
+        # fails on an empty one, and .env.example leaves it empty.
+        env.update({k: v for k, v in self.settings.items() if v != ""})
         bind = self.api_bind
         env.update(
             GUNICORN_BIND=bind,
@@ -187,10 +190,6 @@ class NativeStack:
             SPA_DEV_SERVER="",
         )
         env.pop("RESOLVER", None)  # Docker's DNS; natively the upstream is an address
-        # gunicorn itself reads WEB_CONCURRENCY at import and fails on an empty one (.env.example
-        # leaves it empty): empty means the default, so the child does not get it at all.
-        if not env.get("WEB_CONCURRENCY"):
-            env.pop("WEB_CONCURRENCY", None)
         return env
 
     # ---- what runs ------------------------------------------------------------------------------
