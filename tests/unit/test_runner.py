@@ -135,4 +135,9 @@ def test_no_child_gets_an_empty_setting(tmp_path, monkeypatch):
     settings = stack_settings.validate({**{name: "" for name in env.SETTING_NAMES}, "API_BIND": "127.0.0.1:8001"})
     child = NativeStack(settings, name=f"unit-{tmp_path.name}")._child_env()
     assert [name for name in env.SETTING_NAMES if child.get(name) == ""] == []
-    assert (child["HTTP_PORT"], child["API_PREFIX"], child["GUNICORN_THREADS"]) == ("8000", "/api", "16")
+    defaults = stack_settings.DEFAULTS
+    assert [child[name] for name in ("HTTP_PORT", "API_PREFIX", "GUNICORN_THREADS")] == [
+        defaults["HTTP_PORT"],
+        defaults["API_PREFIX"],
+        defaults["GUNICORN_THREADS"],
+    ]
