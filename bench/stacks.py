@@ -14,7 +14,10 @@ from functools import partial
 
 from stack.env import SETTING_NAMES
 from stack.native import RUN_ROOT, NativeStack, _worker_user_clause, free_port
-from support.processes import running  # tests/support (bench/__init__ puts tests/ on the path)
+
+# tests/support (bench/__init__ puts tests/ on the path)
+from support.fronts import running_caddy
+from support.processes import running
 
 ROOT = RUN_ROOT.parent
 
@@ -140,10 +143,7 @@ http://127.0.0.1:{port} {{
     reverse_proxy unix/{socket_path}
 }}
 """)
-    env = {"HOME": str(folder), "XDG_CONFIG_HOME": str(folder), "XDG_DATA_HOME": str(folder), "PATH": "/usr/bin:/bin"}
-    with running(
-        ["caddy", "run", "--config", str(folder / "Caddyfile"), "--adapter", "caddyfile"], port=port, env=env
-    ) as proc:
+    with running_caddy(folder, port) as proc:
         yield proc
 
 

@@ -96,18 +96,13 @@ def run_attached(base):
             time.sleep(0.1)
         if not signals:
             return client.returncode
-        try:
-            os.killpg(client.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        client.wait()
+        _kill_group(client)
         print("\nstack: stopping the containers (docker compose stop) ...", flush=True)
         stopper = subprocess.Popen([*base, "stop"], cwd=ROOT, stdin=subprocess.DEVNULL, start_new_session=True)
         while stopper.poll() is None:
             if len(signals) > 1:
                 print("stack: stopping again: killing the containers (docker compose kill) ...", flush=True)
-                os.killpg(stopper.pid, signal.SIGKILL)
-                stopper.wait()
+                _kill_group(stopper)
                 subprocess.run([*base, "kill"], cwd=ROOT, stdin=subprocess.DEVNULL, check=False)
                 break
             time.sleep(0.1)
@@ -116,6 +111,15 @@ def run_attached(base):
             signal.signal(sig, handler)
     print("stack: stopped; the containers are kept for the next make up (make down removes them).", flush=True)
     return 0
+
+
+def _kill_group(proc):
+    """SIGKILL a child started in a session of its own, with its group, and reap it."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:  # it ended on its own meanwhile
+        pass
+    proc.wait()
 
 
 def down(settings):

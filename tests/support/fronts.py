@@ -84,11 +84,15 @@ https://:{port} {{
     {route}
 }}
 """)
-    env = {"HOME": str(folder), "XDG_CONFIG_HOME": str(folder), "XDG_DATA_HOME": str(folder), "PATH": "/usr/bin:/bin"}
-    with running(
-        ["caddy", "run", "--config", str(folder / "Caddyfile"), "--adapter", "caddyfile"], port=port, env=env
-    ) as proc:
+    with running_caddy(folder, port) as proc:
         yield proc
+
+
+def running_caddy(folder, port):
+    """Caddy with folder/Caddyfile, its state and config kept in `folder` (not the user's home)."""
+    env = {"HOME": str(folder), "XDG_CONFIG_HOME": str(folder), "XDG_DATA_HOME": str(folder), "PATH": "/usr/bin:/bin"}
+    command = ["caddy", "run", "--config", str(folder / "Caddyfile"), "--adapter", "caddyfile"]
+    return running(command, port=port, env=env)
 
 
 @contextmanager

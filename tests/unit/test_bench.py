@@ -23,6 +23,18 @@ def test_hotspots_charge_a_stdlib_frame_to_the_part_that_called_it():
     assert list(result["top_functions_pct"]) == ["split (re/__init__.py)", "access (gunicorn/glogging.py)"]
 
 
+def run_request_path(job):
+    """bench.request_path as the benchmark runs it: the job as JSON on stdin, the result on stdout."""
+    return subprocess.run(
+        [sys.executable, "-m", "bench.request_path"],
+        input=json.dumps(job),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 def test_request_path_times_each_case_and_answers_200(tmp_path):
     request = "GET /api/result HTTP/1.1\r\nHost: 127.0.0.1:8000\r\n{}\r\n"
     job = {
@@ -31,14 +43,7 @@ def test_request_path_times_each_case_and_answers_200(tmp_path):
         "number": 20,
         "log_path": str(tmp_path / "access.log"),
     }
-    proc = subprocess.run(
-        [sys.executable, "-m", "bench.request_path"],
-        input=json.dumps(job),
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    proc = run_request_path(job)
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)
     for case in ("bare", "fwd"):
@@ -55,14 +60,7 @@ def test_request_path_refuses_to_time_an_error(tmp_path):
         "number": 2,
         "log_path": str(tmp_path / "access.log"),
     }
-    proc = subprocess.run(
-        [sys.executable, "-m", "bench.request_path"],
-        input=json.dumps(job),
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    proc = run_request_path(job)
     assert proc.returncode != 0
     assert "'missing' answered 404" in proc.stderr
 
