@@ -12,8 +12,9 @@ import sys
 from contextlib import contextmanager
 from functools import partial
 
+from stack.access import nginx_worker_user
 from stack.env import SETTING_NAMES
-from stack.native import RUN_ROOT, NativeStack, _worker_user_clause, free_port
+from stack.native import RUN_ROOT, NativeStack, free_port
 
 # tests/support (bench/__init__ puts tests/ on the path)
 from support.fronts import running_caddy
@@ -88,7 +89,7 @@ NGINX_HEADERS = """
 
 
 def _minimal_nginx_conf(folder, port, socket_path, headers=False, prefix="/api"):
-    user = _worker_user_clause()
+    user = nginx_worker_user()
     return (
         (f"user {user};\n" if user else "")
         + f"""worker_processes auto;

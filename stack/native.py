@@ -9,9 +9,7 @@ with all its workers. `make up` runs it in the foreground; the tests start it on
 
 import ctypes
 import errno
-import grp
 import os
-import pwd
 import random
 import signal
 import socket
@@ -22,8 +20,8 @@ import urllib.error
 import urllib.request
 import xmlrpc.client
 
+from . import access, frontend, logs, supervision, tools
 from . import env as stack_env
-from . import frontend, logs, supervision, tools
 from . import settings as stack_settings
 from .env import ROOT
 from .errors import StackError
@@ -83,21 +81,6 @@ def check_port_free(port, fix="HTTP_PORT=8080 make up"):
                     f"port {port} is already in use ({exc.strerror}). Stop what listens there "
                     f"(see 'ss -ltnp sport = :{port}') or choose another: {fix}"
                 ) from None
-
-
-def _worker_user_clause():
-    """nginx's master runs as root here only when we are root; its workers then need a user
-    that can read the checkout. Use nobody when every parent folder lets others in."""
-    if os.geteuid() != 0:
-        return ""
-    for folder in [ROOT, *ROOT.parents]:
-        if not os.stat(folder).st_mode & 0o001:
-            return "root root"
-    try:
-        nobody = pwd.getpwnam("nobody")
-        return f"nobody {grp.getgrgid(nobody.pw_gid).gr_name}"
-    except KeyError:
-        return "root root"
 
 
 class NativeStack:
@@ -256,7 +239,7 @@ class NativeStack:
         if result.returncode:
             raise StackError(result.stderr.strip() or "nginx/render.sh failed")
         conf = self.run_dir / "nginx.conf"
-        user = _worker_user_clause()
+        user = access.nginx_worker_user()
         if user:
             text = conf.read_text()
             conf.write_text(f"user {user};\n" + text)

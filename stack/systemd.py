@@ -25,7 +25,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from . import frontend
+from . import access, frontend
 from .env import ROOT
 from .errors import StackError
 from .supervision import CRASH_LIMIT, CRASH_WINDOW
@@ -71,6 +71,8 @@ def render(settings, out, user, name="app", python=None, build=True):
     if pw.pw_uid == 0:
         raise StackError("--user root: the services should run as a user without privileges (e.g. --user www-data).")
     group = grp.getgrgid(pw.pw_gid).gr_name
+    # Units whose user cannot read the checkout would start, then serve only 404s.
+    access.require_readable(user)
     if not all(c.isalnum() or c in "-_" for c in name):
         raise StackError(f"--name {name!r}: use letters, digits, - and _ only.")
     out = Path(out).resolve()

@@ -1,6 +1,10 @@
 """`python -m stack systemd`: the units it writes pass `systemd-analyze verify`, and their
 ExecStart commands, run with the units' environment file, start a stack that serves.
 
+The units are written from a copy of the checkout in a folder everyone may enter, so the tests
+do not depend on where this checkout lives (under /root or a mktemp -d folder, `nobody` could
+not read it, and the command refuses: the last test runs that case on purpose).
+
 Not tested here (no systemd runs as PID 1 on these machines): systemd starting the units,
 User=/Group=, Restart= and the start limit, KillMode=mixed, RuntimeDirectory=, the sandboxing
 options and AmbientCapabilities.
@@ -13,33 +17,51 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import pytest
 from dotenv import dotenv_values
 
 from stack.env import ROOT
+from support.copies import copy_checkout
 from support.rawhttp import request
 from support.stacks import runner_env, stack_settings
 
 NAME = f"stacktest{os.getpid()}"
 
 
-@pytest.fixture
-def units(built_frontend, tmp_path):
-    """The units for a stack on a free port, written by the real command."""
-    settings = stack_settings()
-    out = tmp_path / "units"
-    result = subprocess.run(
-        [sys.executable, "-m", "stack", "systemd", "--out", str(out), "--user", "nobody", "--name", NAME],
-        cwd=ROOT,
+def checkout_copy(parent_mode, built_frontend):
+    """A copy of the checkout (its build included) in a new folder of `parent_mode`."""
+    parent = Path(tempfile.mkdtemp(prefix="stack-systemd-"))
+    parent.chmod(parent_mode)
+    project = copy_checkout(parent / "app")
+    shutil.copytree(built_frontend, project / "frontend" / "dist")
+    return project
+
+
+def write_units(project, out, settings, user="nobody"):
+    return subprocess.run(
+        [sys.executable, "-m", "stack", "systemd", "--out", str(out), "--user", user, "--name", NAME],
+        cwd=project,
         env=runner_env(settings),
         capture_output=True,
         text=True,
     )
+
+
+@pytest.fixture(scope="module")
+def units(built_frontend):
+    """The units for a stack on a free port, written by the real command in a readable copy."""
+    project = checkout_copy(0o755, built_frontend)
+    settings = stack_settings()
+    out = project / ".run" / "units"
+    result = write_units(project, out, settings)
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"wrote {NAME}-api.service, {NAME}-web.service, {NAME}.target, stack.env" in result.stdout
-    return out, int(settings["HTTP_PORT"])
+    yield out, int(settings["HTTP_PORT"])
+    shutil.rmtree(project.parent)
 
 
 def directives(path):
@@ -133,3 +155,19 @@ def test_root_is_refused_as_the_service_user():
     assert result.stderr.strip().splitlines() == [
         "stack: error: --user root: the services should run as a user without privileges (e.g. --user www-data)."
     ]
+
+
+def test_a_checkout_the_user_cannot_enter_is_refused(built_frontend):
+    project = checkout_copy(0o700, built_frontend)
+    try:
+        out = project / ".run" / "units"
+        result = write_units(project, out, stack_settings())
+        assert result.returncode == 1
+        assert result.stderr.strip().splitlines() == [
+            f"stack: error: --user nobody cannot enter {project.parent} (mode 0700), so it could not read the "
+            f"checkout {project}: move the checkout under a folder others can enter (e.g. /srv/app), name a "
+            f"--user that can read it, or let others through with 'chmod o+x {project.parent}'."
+        ]
+        assert not out.exists(), "nothing is written when the user cannot read the checkout"
+    finally:
+        shutil.rmtree(project.parent)
