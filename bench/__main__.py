@@ -16,11 +16,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from stack import frontend
+from stack import spa
 from stack.env import SETTING_NAMES
 from stack.errors import StackError
 
-from . import breakdown, charts, concurrency, fronts, hotspots, load, pages, scaling
+from . import breakdown, charts, concurrency, hotspots, load, pages, proxies, scaling
 from .machine import machine
 from .stacks import ROOT, RUN_ROOT, BenchStack, free_port, gunicorn_effective
 from .wrk import BenchError, interleave, lua_scripts
@@ -93,7 +93,7 @@ def run(args):
         )
     ctx = Context(args, base_settings())
     log("building the frontend if it changed ...")
-    frontend.build({**ctx.base, "API_PREFIX": ctx.prefix})
+    spa.build({**ctx.base, "API_PREFIX": ctx.prefix})
     data = {}
     parts = args.only
     if "pages" in parts and args.cold_starts:
@@ -116,8 +116,8 @@ def run(args):
         ctx.asset = max(linked, key=lambda r: r["bytes"])["path"]
         if "load" in parts:
             log("starting nginx (minimal), Caddy and HAProxy in front of the same gunicorn ...")
-            ctx.fronts = fronts.start(ctx, exits)
-            pool = load.scenarios(ctx) + breakdown.scenarios(ctx) + fronts.scenarios(ctx)
+            ctx.fronts = proxies.start(ctx, exits)
+            pool = load.scenarios(ctx) + breakdown.scenarios(ctx) + proxies.scenarios(ctx)
             for scenario in pool:
                 status = probe(scenario)
                 if not 200 <= status < 400:
@@ -130,7 +130,7 @@ def run(args):
             data["pool"] = {s["key"]: s for s in interleave(ctx, pool, args.rounds, args.seconds, args.warmup)}
             data.update(load.report(ctx, data["pool"]))
             data["breakdown"] = breakdown.report(ctx, data["pool"], breakdown.in_process(ctx))
-            data["fronts"] = fronts.report(ctx, data["pool"])
+            data["fronts"] = proxies.report(ctx, data["pool"])
         if "hotspots" in parts:
             data.update(hotspots.run(ctx))
         ctx.args = argparse.Namespace(**{**vars(args), "rounds": args.curve_rounds, "seconds": args.curve_seconds})
@@ -163,7 +163,7 @@ def run(args):
         "settings_from_shell": ctx.base,
         **data,
     }
-    checks = load.targets(result) + breakdown.targets(result) + fronts.targets(result) if "pool" in data else []
+    checks = load.targets(result) + breakdown.targets(result) + proxies.targets(result) if "pool" in data else []
     checks += [("errors, non-2xx/3xx or socket (whole run)", errors, "0", errors == 0)] + pages.targets(result)
     result["targets"] = [
         {"name": name, "value": value, "target": target, "met": bool(met)} for name, value, target, met in checks
@@ -188,7 +188,7 @@ def render(data):
     for module, needs in (
         (load, "pool"),
         (breakdown, "pool"),
-        (fronts, "pool"),
+        (proxies, "pool"),
         (hotspots, "hotspots"),
         (concurrency, "concurrency"),
         (scaling, "scaling"),

@@ -15,10 +15,10 @@ from functools import partial
 from stack.access import nginx_worker_user
 from stack.env import SETTING_NAMES
 from stack.native import RUN_ROOT, NativeStack, free_port
+from support.processes import running
 
 # tests/support (bench/__init__ puts tests/ on the path)
-from support.fronts import running_caddy
-from support.processes import running
+from support.tls_proxies import running_caddy
 
 ROOT = RUN_ROOT.parent
 

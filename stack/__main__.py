@@ -121,13 +121,14 @@ def cmd_doctor(args):
 
 def cmd_https(args):
     from . import https
-    from .front import FRONT_ADDRESS, HttpsStack
+    from .tls_proxy import HttpsStack
 
     settings = stack_env.load()
     stack_env.http_port(settings)
     docker = choose_mode(settings) == "docker"
     # Every setting is checked before anything starts.
-    updates = https.check(settings, local=args.local, front=https.FRONT_ADDRESS if docker else FRONT_ADDRESS)
+    front = https.PROXY_ADDRESS["docker" if docker else "native"]
+    updates = https.check(settings, local=args.local, front=front)
     settings.update(updates)
     if docker:
         os.environ.update(updates)

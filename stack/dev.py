@@ -17,7 +17,7 @@ import shutil
 import urllib.request
 from pathlib import Path
 
-from . import frontend, logs, node
+from . import logs, node, spa
 from . import settings as stack_settings
 from .env import parse_port
 from .errors import StackError
@@ -46,7 +46,7 @@ class DevStack(NativeStack):
                 f"VITE_PORT and HTTP_PORT are both {self.port}: Vite and nginx need a port each "
                 f"(e.g. VITE_PORT={DEFAULT_VITE_PORT})."
             )
-        self.frontend_dir = Path(frontend_dir or frontend.FRONTEND)
+        self.frontend_dir = Path(frontend_dir or spa.FRONTEND)
         if backend_dir:
             self.backend_dir = Path(backend_dir)
 
@@ -110,7 +110,7 @@ class DevStack(NativeStack):
         check_port_free(self.vite_port, fix=f"VITE_PORT={DEFAULT_VITE_PORT + 1} make dev")
 
     def prepare_frontend(self):
-        frontend.ensure_installed()
+        spa.ensure_installed()
 
     def _vite_answers(self):
         try:

@@ -11,9 +11,10 @@ import re
 
 from .errors import StackError
 
-# Caddy's address on the compose network it shares with nginx: pinned in
-# docker-compose.https.yml, so TRUSTED_PROXIES can name exactly this one peer.
-FRONT_ADDRESS = "10.77.77.2"
+# The address nginx sees the TLS proxy (Caddy) connect from, by mode: in Docker, Caddy's
+# address on the compose network it shares with nginx (pinned in docker-compose.https.yml);
+# natively, loopback. TRUSTED_PROXIES can then name exactly this one peer.
+PROXY_ADDRESS = {"docker": "10.77.77.2", "native": "127.0.0.1"}
 LOCAL_DOMAIN = "localhost"
 LOCAL_PORTS = {"HTTPS_PORT": "8443", "HTTP_REDIRECT_PORT": "8080"}
 DEFAULT_PORTS = {"HTTPS_PORT": "443", "HTTP_REDIRECT_PORT": "80"}
@@ -93,7 +94,7 @@ def trusted_proxies_with(value, front):
     )
 
 
-def check(settings, local=False, front=FRONT_ADDRESS):
+def check(settings, local=False, front=PROXY_ADDRESS["docker"]):
     """The settings the TLS front and nginx run with, as a dict of the ones that change.
 
     local: development mode, Caddy's own CA for localhost (no ACME, no DOMAIN or ACME_EMAIL

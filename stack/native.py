@@ -20,7 +20,7 @@ import urllib.error
 import urllib.request
 import xmlrpc.client
 
-from . import access, frontend, logs, supervision, tools
+from . import access, logs, spa, supervision, tools
 from . import env as stack_env
 from . import settings as stack_settings
 from .env import ROOT
@@ -164,7 +164,7 @@ class NativeStack:
             GUNICORN_BIND=bind,
             API_UPSTREAM=bind,
             NGINX_LISTEN_PORT=str(self.port),
-            NGINX_WEB_ROOT=str(frontend.DIST),
+            NGINX_WEB_ROOT=str(spa.DIST),
             # Every request is in access.log; the terminal shows them only with ACCESS_LOG=1.
             NGINX_ACCESS_LOG=str(self.log_path("access")),
             NGINX_RUN_DIR=str(self.run_dir),
@@ -292,7 +292,7 @@ class NativeStack:
 
     def prepare_frontend(self):
         if self.build:
-            frontend.build(self.settings)
+            spa.build(self.settings)
 
     def start_api(self):
         """Start gunicorn again after stop_process("gunicorn") and wait until it answers."""

@@ -25,7 +25,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from . import access, frontend
+from . import access, spa
 from .env import ROOT
 from .errors import StackError
 from .supervision import CRASH_LIMIT, CRASH_WINDOW
@@ -91,13 +91,13 @@ def render(settings, out, user, name="app", python=None, build=True):
     )
 
     if build:
-        frontend.build(settings)
+        spa.build(settings)
     render_env = {k: v for k, v in os.environ.items() if k not in env}
     render_env.update(
         env,
         API_UPSTREAM=bind,
         NGINX_LISTEN_PORT=port,
-        NGINX_WEB_ROOT=str(frontend.DIST),
+        NGINX_WEB_ROOT=str(spa.DIST),
         NGINX_ACCESS_LOG=str(nginx_dir / "access.log"),
         NGINX_RUN_DIR=str(nginx_dir),
         SPA_DEV_SERVER="",

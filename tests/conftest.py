@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from stack import frontend
+from stack import spa
 from stack.errors import StackError
 from stack.native import RUN_ROOT, NativeStack
 from support.acme import caddy_edge, pebble
@@ -19,7 +19,7 @@ _names = itertools.count()
 @pytest.fixture(scope="session")
 def built_frontend():
     """frontend/dist built once for the default prefix (npm ci + vite build when stale)."""
-    return frontend.build({"API_PREFIX": "/api"})
+    return spa.build({"API_PREFIX": "/api"})
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from stack import frontend
+from stack import spa
 from stack.env import ROOT
 
 
@@ -26,10 +26,10 @@ def _link_or_copy(src, dst):
 def copy_frontend(target):
     """frontend/ without its build; sources copied (the tests edit them), node_modules
     hard-linked without Vite's caches (Vite writes new files there, never into linked ones)."""
-    frontend.ensure_installed()
-    shutil.copytree(frontend.FRONTEND, target, ignore=shutil.ignore_patterns("node_modules", "dist"))
+    spa.ensure_installed()
+    shutil.copytree(spa.FRONTEND, target, ignore=shutil.ignore_patterns("node_modules", "dist"))
     shutil.copytree(
-        frontend.FRONTEND / "node_modules",
+        spa.FRONTEND / "node_modules",
         target / "node_modules",
         symlinks=True,
         copy_function=_link_or_copy,

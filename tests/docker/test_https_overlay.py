@@ -31,8 +31,8 @@ from stack.native import free_port
 from support.acme import CERT_TIMEOUT, DOMAIN, EMAIL, handshake, pebble, public_address
 from support.docker.compose import ComposeStack, project_name
 from support.docker.images import base_images, cache_dir
-from support.fronts import make_certificate
 from support.rawhttp import request
+from support.tls_proxies import make_certificate
 
 
 def caddy_image():

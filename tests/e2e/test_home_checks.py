@@ -8,8 +8,8 @@ import pytest
 from e2e.pages import ALL_OK, RESULT_MESSAGE, by_testid, check_states, settled_state, text
 
 from stack.native import free_port
-from support.fronts import FRONTS, PUBLIC_HOST, host_rewriter
 from support.processes import port_forwarder
+from support.tls_proxies import FRONTS, PUBLIC_HOST, host_rewriter
 
 
 def test_home_shows_the_result_url_after_following_the_redirect(page, stack):

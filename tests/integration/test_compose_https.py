@@ -40,7 +40,7 @@ def test_nginx_is_no_longer_published():
 def test_caddys_pinned_address_is_what_nginx_trusts():
     subnet = ipaddress.ip_network(OVERLAY["networks"]["edge"]["ipam"]["config"][0]["subnet"])
     address = CADDY["networks"]["edge"]["ipv4_address"]
-    assert address == https.FRONT_ADDRESS
+    assert address == https.PROXY_ADDRESS["docker"]
     assert ipaddress.ip_address(address) in subnet
     assert OVERLAY["services"]["nginx"]["environment"]["TRUSTED_PROXIES"] == f"${{TRUSTED_PROXIES:-{address}}}"
     assert list(CADDY["networks"]) == ["edge"], "Caddy reaches nginx from its pinned address only"

@@ -7,7 +7,7 @@ import sys
 from stack import doctor
 from stack.env import ROOT
 from stack.native import free_port
-from support.fronts import FRONTS, PUBLIC_HOST, host_rewriter
+from support.tls_proxies import FRONTS, PUBLIC_HOST, host_rewriter
 
 
 def run(url, **kwargs):

@@ -6,7 +6,7 @@ import urllib.robotparser
 
 import pytest
 
-from stack import frontend
+from stack import spa
 from support.rawhttp import request
 
 SHIPPED = {
@@ -45,7 +45,7 @@ def test_shipped_files_are_served_as_themselves(stack, index, path, content_type
     assert response.status == 200
     assert response.header("Content-Type") == content_type
     if method == "GET":
-        assert response.body == (frontend.DIST / path.lstrip("/")).read_bytes() != index
+        assert response.body == (spa.DIST / path.lstrip("/")).read_bytes() != index
 
 
 @pytest.mark.parametrize("path", NOT_SHIPPED)
@@ -67,7 +67,7 @@ def test_client_routes_still_get_index_html(stack, index, path):
 
 
 def test_every_file_at_the_root_of_the_build_is_served(stack):
-    served = [p.name for p in frontend.DIST.iterdir() if p.is_file() and not p.name.endswith(".gz")]
+    served = [p.name for p in spa.DIST.iterdir() if p.is_file() and not p.name.endswith(".gz")]
     assert {"robots.txt", "favicon.ico", "index.html"} <= set(served)
     for name in served:
         assert request(stack.port, f"/{name}").status == 200, name

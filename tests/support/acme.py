@@ -20,8 +20,8 @@ from pathlib import Path
 from stack.env import ROOT
 from stack.native import free_port
 
-from .fronts import make_certificate
 from .processes import port_forwarder, running, wait_for_port
+from .tls_proxies import make_certificate
 
 DOMAIN = "app.example.com"
 EMAIL = "ops@example.com"

@@ -2,7 +2,7 @@
 on these machines). public.example resolves to 127.0.0.1 inside it, so a TLS front proxy on
 loopback can be opened under its certificate's name."""
 
-from .fronts import PUBLIC_HOST
+from .tls_proxies import PUBLIC_HOST
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

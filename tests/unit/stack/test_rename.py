@@ -3,14 +3,13 @@ site.js and the other files get it."""
 
 import re
 import shutil
-from pathlib import Path
 
 import pytest
 
 from stack import rename
+from stack.env import ROOT
 from stack.errors import StackError
 
-ROOT = Path(__file__).resolve().parents[2]
 OLD_TITLE = "Old Title Of The Test"
 
 

@@ -11,7 +11,7 @@ def test_acme_mode_defaults_to_the_standard_ports_and_trusts_exactly_the_front()
     assert https.check(GOOD) == {
         "HTTPS_PORT": "443",
         "HTTP_REDIRECT_PORT": "80",
-        "TRUSTED_PROXIES": https.FRONT_ADDRESS,
+        "TRUSTED_PROXIES": https.PROXY_ADDRESS["docker"],
     }
 
 
@@ -36,7 +36,7 @@ def test_local_mode_needs_no_domain_or_email_and_uses_caddys_ca():
         "ACME_EMAIL": "",
         "HTTPS_PORT": "8443",
         "HTTP_REDIRECT_PORT": "8080",
-        "TRUSTED_PROXIES": https.FRONT_ADDRESS,
+        "TRUSTED_PROXIES": https.PROXY_ADDRESS["docker"],
     }
 
 

@@ -4,11 +4,9 @@ process, and the command line's answer to a bad option (no load, no stack starte
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 from bench import hotspots
-
-ROOT = Path(__file__).resolve().parents[2]
+from stack.env import ROOT
 
 
 def test_hotspots_charge_a_stdlib_frame_to_the_part_that_called_it():

@@ -7,8 +7,8 @@ front talks to nginx from 127.0.0.1, which is in TRUSTED_PROXIES.
 import pytest
 
 from stack.native import free_port
-from support.fronts import FRONTS, PUBLIC_HOST
 from support.rawhttp import request
+from support.tls_proxies import FRONTS, PUBLIC_HOST
 
 CLIENT = "127.0.0.5"
 

@@ -9,11 +9,11 @@ import socket
 
 from . import logs, tools
 from .env import ROOT
+from .https import PROXY_ADDRESS
 from .native import NativeStack, check_port_free
 from .supervision import Program
 
-# The address Caddy connects to nginx from on the same machine.
-FRONT_ADDRESS = "127.0.0.1"
+ADDRESS = PROXY_ADDRESS["native"]
 
 
 class HttpsStack(NativeStack):
@@ -34,7 +34,7 @@ class HttpsStack(NativeStack):
         env.update(
             CADDY_HTTP_PORT=str(self.redirect_port),
             CADDY_HTTPS_PORT=str(self.https_port),
-            CADDY_UPSTREAM=f"{FRONT_ADDRESS}:{self.port}",
+            CADDY_UPSTREAM=f"{ADDRESS}:{self.port}",
         )
         return env
 
@@ -65,7 +65,7 @@ class HttpsStack(NativeStack):
     def _caddy_listens(self):
         # Any TLS listener will do: the certificate may still be on its way from the CA.
         try:
-            with socket.create_connection((FRONT_ADDRESS, self.https_port), timeout=1):
+            with socket.create_connection((ADDRESS, self.https_port), timeout=1):
                 return True
         except OSError:
             return False

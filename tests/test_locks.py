@@ -2,11 +2,11 @@
 and every locked package carries hashes, as `pip install --require-hashes` needs."""
 
 import re
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from stack.env import ROOT
+
 LOCKS = {
     f"{name}.in": f"{name}.txt"
     for name in ("backend/requirements", "stack/requirements", "requirements-dev", "bench/requirements")

@@ -1,0 +1,30 @@
+"""What the native stack's children get from the settings (stack/native.py), without starting them."""
+
+import pytest
+
+from stack import env
+from stack import settings as stack_settings
+from stack.native import NativeStack
+
+
+@pytest.mark.parametrize("value", ["", "3"])
+def test_gunicorn_gets_web_concurrency_only_when_set(value, tmp_path):
+    # TCP, so the check does not depend on how long the checkout's path is (a unix socket's is limited).
+    settings = stack_settings.validate({"WEB_CONCURRENCY": value, "HTTP_PORT": "8000", "API_BIND": "127.0.0.1:8001"})
+    env = NativeStack(settings, name=f"unit-{tmp_path.name}")._child_env()
+    assert env.get("WEB_CONCURRENCY", "absent") == (value or "absent")
+
+
+def test_no_child_gets_an_empty_setting(tmp_path, monkeypatch):
+    """.env.example as shipped (every setting empty): the children get none of them, as in Docker."""
+    for name in env.SETTING_NAMES:
+        monkeypatch.setenv(name, "")
+    settings = stack_settings.validate({**{name: "" for name in env.SETTING_NAMES}, "API_BIND": "127.0.0.1:8001"})
+    child = NativeStack(settings, name=f"unit-{tmp_path.name}")._child_env()
+    assert [name for name in env.SETTING_NAMES if child.get(name) == ""] == []
+    defaults = stack_settings.DEFAULTS
+    assert [child[name] for name in ("HTTP_PORT", "API_PREFIX", "GUNICORN_THREADS")] == [
+        defaults["HTTP_PORT"],
+        defaults["API_PREFIX"],
+        defaults["GUNICORN_THREADS"],
+    ]
