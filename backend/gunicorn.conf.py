@@ -23,11 +23,6 @@ def _load_settings_module():
 settings = _load_settings_module()
 
 
-def _env(name, default):
-    """A setting from the environment; empty counts as unset (compose passes ${NAME:-})."""
-    return os.environ.get(name) or default
-
-
 # Fail at start-up, with the variable named, rather than serve wrong URLs. The runner checks the
 # same rules (stack/settings.py) before it builds or starts anything.
 try:
@@ -37,9 +32,10 @@ except settings.SettingsError as exc:
     sys.exit(f"gunicorn: {exc}")
 
 # --- Where to listen -------------------------------------------------------------------------
-# Natively nginx reaches gunicorn on loopback; in Docker on the compose network (0.0.0.0:8000,
-# never published). GUNICORN_BIND may also be unix:/path/to.sock.
-bind = [_env("GUNICORN_BIND", "127.0.0.1:8001")]
+# API_BIND: natively a unix socket the runner names; in Docker 0.0.0.0:8000 on the compose
+# network (never published). Unset, gunicorn's own default.
+if _server.bind:
+    bind = [_server.bind]
 wsgi_app = "wsgi:app"
 chdir = os.path.dirname(os.path.abspath(__file__))
 
@@ -72,13 +68,13 @@ graceful_timeout = 20
 # Longer than nginx keeps an idle upstream connection, so gunicorn never closes one that nginx
 # is about to reuse (a closed-while-reused connection shows up as a sporadic 502).
 keepalive = _server.keepalive
-reload = _env("GUNICORN_RELOAD", "") == "1"
+reload = os.environ.get("GUNICORN_RELOAD") == "1"
 
 # Several gunicorns may run on one machine (tests, dev); none of them needs the control socket.
 control_socket_disable = True
 
 # --- Logging ---------------------------------------------------------------------------------
-accesslog = _env("GUNICORN_ACCESS_LOG", "-")
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or "-"
 errorlog = "-"
 loglevel = _server.log_level
 # gunicorn's %(h)s is its own peer (nginx); the client is the X-Forwarded-For that nginx set,

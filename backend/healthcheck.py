@@ -4,15 +4,15 @@ It names an allowed host (the first of ALLOWED_HOSTS) so that the check passes w
 refuses unknown hosts. Exit 0 when healthy, 1 otherwise.
 """
 
-import os
 import sys
 import urllib.request
 
-from app.settings import load
+from app.settings import load, read
 
 settings = load()
 host = (settings.allowed_hosts or ("localhost",))[0].lstrip(".")
-port = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000").rsplit(":", 1)[-1]
+# The image listens on API_BIND (its Dockerfile sets 0.0.0.0:8000); unset, gunicorn's default.
+port = (read("API_BIND") or "127.0.0.1:8000").rsplit(":", 1)[-1]
 req = urllib.request.Request(f"http://127.0.0.1:{port}{settings.api_prefix}/health", headers={"X-Forwarded-Host": host})
 try:
     with urllib.request.urlopen(req, timeout=3) as response:

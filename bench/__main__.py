@@ -17,8 +17,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from stack import spa
-from stack.env import SETTING_NAMES
 from stack.errors import StackError
+from stack.settings import SETTING_NAMES
 
 from . import breakdown, charts, concurrency, hotspots, load, pages, proxies, scaling
 from .machine import machine

@@ -56,7 +56,7 @@ def _raw_request(ctx, *headers):
 def in_process(ctx):
     """Each header's cost on gunicorn's Python path (bench.request_path), in a subprocess with
     the stack's settings."""
-    from stack.env import SETTING_NAMES
+    from stack.settings import SETTING_NAMES
 
     headers = nginx_headers(ctx)
     padding = "X-Padding: " + "x" * (len(headers["X-Forwarded-Host"]) - len("X-Padding: "))

@@ -13,8 +13,8 @@ import time
 import urllib.error
 import urllib.request
 
-from stack.env import SETTING_NAMES
 from stack.native import free_port
+from stack.settings import SETTING_NAMES
 
 from .stacks import ROOT
 from .wrk import BenchError

@@ -13,8 +13,8 @@ from contextlib import contextmanager
 from functools import partial
 
 from stack.access import nginx_worker_user
-from stack.env import SETTING_NAMES
 from stack.native import RUN_ROOT, NativeStack, free_port
+from stack.settings import SETTING_NAMES
 from support.processes import running
 
 # tests/support (bench/__init__ puts tests/ on the path)

@@ -115,7 +115,7 @@ def cmd_doctor(args):
 
     settings = stack_env.load()
     url = args.url or f"http://localhost:{stack_env.http_port(settings)}/"
-    prefix = args.prefix or settings.get("API_PREFIX") or "/api"
+    prefix = args.prefix or settings.get("API_PREFIX") or stack_settings.DEFAULTS["API_PREFIX"]
     sys.exit(doctor.run(url, prefix=prefix, connect=args.connect, cafile=args.cafile, insecure=args.insecure))
 
 

@@ -13,6 +13,7 @@ import sys
 import time
 
 from . import env as stack_env
+from . import settings as stack_settings
 from .env import ROOT
 from .errors import StackError
 
@@ -55,8 +56,8 @@ def validate_settings(settings):
     derivation script and gunicorn.conf.py (which loads the API's settings).
     """
     stack_env.http_port(settings)
-    env = {k: v for k, v in os.environ.items() if k not in stack_env.SETTING_NAMES}
-    env.update({k: v for k, v in settings.items() if k in stack_env.SETTING_NAMES})
+    env = {k: v for k, v in os.environ.items() if k not in stack_settings.SETTING_NAMES}
+    env.update({k: v for k, v in settings.items() if k in stack_settings.SETTING_NAMES})
     env["PYTHONPATH"] = str(ROOT / "backend")
     checks = (["sh", "-c", '. "$1"', "derive", str(DERIVE)], [sys.executable, str(GUNICORN_CONF)])
     for check in checks:

@@ -12,34 +12,6 @@ from dotenv import parser as dotenv_parser
 from .errors import StackError
 
 ROOT = Path(__file__).resolve().parent.parent
-# Every setting the stack reads (documented in .env.example). A child process gets these from the
-# settings given to the runner only, never by accident from the calling shell.
-SETTING_NAMES = (
-    "STACK",
-    "HTTP_PORT",
-    "API_PREFIX",
-    "TRUSTED_PROXIES",
-    "ALLOWED_HOSTS",
-    "CORS_ORIGINS",
-    "MAX_BODY_SIZE",
-    "API_TIMEOUT",
-    "API_BIND",
-    "FORWARDED_HOPS",
-    "WEB_CONCURRENCY",
-    "GUNICORN_WORKER_CLASS",
-    "GUNICORN_THREADS",
-    "GUNICORN_TIMEOUT",
-    "GUNICORN_KEEPALIVE",
-    "GUNICORN_LOG_LEVEL",
-    "VITE_PORT",
-    "IMAGE_TAG",
-    "DOMAIN",
-    "ACME_EMAIL",
-    "ACME_CA",
-    "HTTPS_PORT",
-    "HTTP_REDIRECT_PORT",
-    "ACCESS_LOG",
-)
 
 
 def read_dotenv(path, warn=None):
@@ -47,6 +19,8 @@ def read_dotenv(path, warn=None):
     (comments, inline `# ...` after an unquoted value, quotes, `export`, ${VAR}); a key without a
     value is empty. A line it cannot parse is an error naming the line; a key that is not a
     setting is reported to `warn` with the nearest setting's name."""
+    from .settings import SETTING_NAMES
+
     if not path.exists():
         return {}
     text = path.read_text()

@@ -9,7 +9,9 @@ anything starts.
 import ipaddress
 import re
 
+from .env import parse_port
 from .errors import StackError
+from .settings import trusted_proxies
 
 # The address nginx sees the TLS proxy (Caddy) connect from, by mode: in Docker, Caddy's
 # address on the compose network it shares with nginx (pinned in docker-compose.https.yml);
@@ -64,11 +66,6 @@ def check_acme_ca(value):
         )
 
 
-def check_port(name, value):
-    if not value.isdigit() or not 1 <= int(value) <= 65535:
-        raise StackError(f"{name}={value!r} is not a TCP port: use a number from 1 to 65535.")
-
-
 def trusted_proxies_with(value, front):
     """TRUSTED_PROXIES for a stack behind the front at address `front`: empty becomes exactly
     the front's address; a list must hold it, or nginx would not believe the front's
@@ -76,15 +73,7 @@ def trusted_proxies_with(value, front):
     if not value.strip():
         return front
     address = ipaddress.ip_address(front)
-    networks = []
-    for entry in value.replace(",", " ").split():
-        try:
-            networks.append(ipaddress.ip_network(entry, strict=False))
-        except ValueError:
-            raise StackError(
-                f"TRUSTED_PROXIES holds {entry!r}, which is not an IP address or CIDR range "
-                "(e.g. 10.0.0.0/8, 192.0.2.7, fd00::/8)."
-            ) from None
+    networks = trusted_proxies(value)
     if any(address.version == network.version and address in network for network in networks):
         return value
     raise StackError(
@@ -112,7 +101,7 @@ def check(settings, local=False, front=PROXY_ADDRESS["docker"]):
         defaults = DEFAULT_PORTS
     for name, default in defaults.items():
         value = settings.get(name) or default
-        check_port(name, value)
+        parse_port(value, name)
         updates[name] = value
     if updates["HTTPS_PORT"] == updates["HTTP_REDIRECT_PORT"]:
         raise StackError(

@@ -20,7 +20,7 @@ import urllib.error
 import urllib.request
 import xmlrpc.client
 
-from . import access, logs, spa, supervision, tools
+from . import access, app_settings, logs, spa, supervision, tools
 from . import env as stack_env
 from . import settings as stack_settings
 from .env import ROOT
@@ -92,30 +92,9 @@ class NativeStack:
     restarts (and each request with ACCESS_LOG=1) from the log files. The logs are files either way.
     """
 
-    # Settings each service's ready line shows when they differ from the defaults.
-    SHOWN = {
-        "gunicorn": (
-            "API_BIND",
-            "WEB_CONCURRENCY",
-            "GUNICORN_WORKER_CLASS",
-            "GUNICORN_THREADS",
-            "GUNICORN_TIMEOUT",
-            "GUNICORN_KEEPALIVE",
-            "GUNICORN_LOG_LEVEL",
-            "FORWARDED_HOPS",
-            "CORS_ORIGINS",
-        ),
-        "nginx": (
-            "HTTP_PORT",
-            "API_PREFIX",
-            "TRUSTED_PROXIES",
-            "ALLOWED_HOSTS",
-            "MAX_BODY_SIZE",
-            "API_TIMEOUT",
-            "ACCESS_LOG",
-        ),
-        "vite": ("VITE_PORT",),
-    }
+    # The service whose ready line shows each setting that differs from its default.
+    SHOWN = {service: stack_settings.shown_by(key) for service, key in (("gunicorn", "api"), ("nginx", "nginx"))}
+    SHOWN["vite"] = stack_settings.shown_by("vite")
 
     def __init__(self, settings, name="native", quiet=False, build=True):
         self.settings = dict(settings)
@@ -154,15 +133,14 @@ class NativeStack:
         return self.run_dir / f"{name}.log"
 
     def _child_env(self):
-        env = {k: v for k, v in os.environ.items() if k not in stack_env.SETTING_NAMES}
+        env = {k: v for k, v in os.environ.items() if k not in stack_settings.SETTING_NAMES}
         # An empty setting means its default, so the children do not get it at all, as in Docker
         # (backend/docker-entrypoint.sh): gunicorn itself reads WEB_CONCURRENCY at import and
         # fails on an empty one, and .env.example leaves it empty.
         env.update({k: v for k, v in self.settings.items() if v != ""})
         bind = self.api_bind
         env.update(
-            GUNICORN_BIND=bind,
-            API_UPSTREAM=bind,
+            API_BIND=bind,
             NGINX_LISTEN_PORT=str(self.port),
             NGINX_WEB_ROOT=str(spa.DIST),
             # Every request is in access.log; the terminal shows them only with ACCESS_LOG=1.
@@ -216,7 +194,7 @@ class NativeStack:
         changed = stack_settings.non_defaults(self.settings, self.SHOWN.get(name, ()))
         extra = f" [{', '.join(changed)}]" if changed else ""
         if name == "gunicorn":
-            server = stack_settings._app_settings().load_server(self.settings)
+            server = app_settings.load().load_server(self.settings)
             workers = f"{server.workers} worker{'s' * (server.workers != 1)}"
             threads = f"{server.threads} thread{'s' * (server.threads != 1)}"
             return (
@@ -224,7 +202,7 @@ class NativeStack:
                 f"log {logs.shown(self.log_path('gunicorn'))}"
             )
         if name == "nginx":
-            prefix = self.settings.get("API_PREFIX") or "/api"
+            prefix = self.settings.get("API_PREFIX") or stack_settings.DEFAULTS["API_PREFIX"]
             return (
                 f"nginx ready at {self.url}/ ({self.mode}; API at {self.url}{prefix}/){extra}; "
                 f"logs {logs.shown(self.run_dir / 'error.log')}, {logs.shown(self.log_path('access'))}"
@@ -332,7 +310,7 @@ class NativeStack:
             host, _, port = bind.rpartition(":")
             sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
             address = (host.strip("[]") or "127.0.0.1", int(port))
-        prefix = self.settings.get("API_PREFIX") or "/api"
+        prefix = self.settings.get("API_PREFIX") or stack_settings.DEFAULTS["API_PREFIX"]
         with sock:
             sock.settimeout(2)
             try:

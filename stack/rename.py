@@ -16,6 +16,7 @@ import os
 import re
 from pathlib import Path
 
+from . import app_settings
 from .errors import StackError
 
 SKIP_DIRS = {".git", "node_modules", ".venv", ".tools", "dist", ".run", "test-results", "__pycache__"}
@@ -62,9 +63,9 @@ def current_title(root):
 
 
 def current_prefix(root):
-    match = re.search(r'api_prefix: str = "([^"]+)"', (root / SETTINGS).read_text())
+    match = re.search(r'"API_PREFIX": "([^"]+)"', (root / SETTINGS).read_text())
     if not match:
-        raise StackError(f'{SETTINGS}: no `api_prefix: str = "..."` default to rename.')
+        raise StackError(f'{SETTINGS}: no `"API_PREFIX": "..."` default to rename.')
     return match.group(1)
 
 
@@ -81,10 +82,12 @@ def check_answers(name=None, title=None, prefix=None, port=None, domain=None):
         raise StackError(f"name={name!r}: use lower-case letters, digits and dashes, starting with a letter.")
     if title is not None and (not title.strip() or any(c in title for c in "\n\r<>")):
         raise StackError(f"title={title!r}: use one line of text without < or >.")
-    if prefix is not None and not re.fullmatch(r"(/[A-Za-z0-9._~-]+)+", prefix):
-        raise StackError(
-            f"prefix={prefix!r}: start with '/', no trailing '/', only letters, digits and . _ ~ - (e.g. /api)."
-        )
+    if prefix is not None:
+        app = app_settings.load()
+        try:
+            app.parse_prefix(prefix, name="prefix")
+        except app.SettingsError as exc:
+            raise StackError(str(exc)) from None
     if port is not None and not (str(port).isdigit() and 1 <= int(port) <= 65535):
         raise StackError(f"port={port!r}: use a TCP port number from 1 to 65535.")
     if domain is not None and not re.fullmatch(r"(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?", domain):

@@ -6,44 +6,125 @@ naming the setting, the value and what is allowed. The API's own rules (backend/
 which gunicorn applies again at start-up in either mode) are reused, not repeated.
 """
 
-import importlib.util
 import ipaddress
-import re
-import sys
+from dataclasses import dataclass
 
-from .env import DEFAULT_HTTP_PORT, ROOT, SETTING_NAMES, parse_port
+from . import app_settings
+from .env import DEFAULT_HTTP_PORT, parse_port
 from .errors import StackError
 
-DEFAULTS = {
-    "STACK": "",
-    "HTTP_PORT": DEFAULT_HTTP_PORT,
-    "API_PREFIX": "/api",
-    "TRUSTED_PROXIES": "",
-    "ALLOWED_HOSTS": "",
-    "CORS_ORIGINS": "",
-    "MAX_BODY_SIZE": "1m",
-    "API_TIMEOUT": "30",
-    "API_BIND": "",
-    "FORWARDED_HOPS": "1",
-    "WEB_CONCURRENCY": "",
-    "GUNICORN_WORKER_CLASS": "gthread",
-    "GUNICORN_THREADS": "16",
-    "GUNICORN_TIMEOUT": "60",
-    "GUNICORN_KEEPALIVE": "75",
-    "GUNICORN_LOG_LEVEL": "info",
-    "VITE_PORT": "5173",
-    "ACCESS_LOG": "",
-    # Read by Docker Compose and stack/https.py, which check them and know their defaults.
-    "IMAGE_TAG": "",
-    "DOMAIN": "",
-    "ACME_EMAIL": "",
-    "ACME_CA": "",
-    "HTTPS_PORT": "",
-    "HTTP_REDIRECT_PORT": "",
-}
-assert set(DEFAULTS) == set(SETTING_NAMES)
+_APP = app_settings.load()
+_API_DEFAULTS = _APP.DEFAULTS
+# Checked together by the backend (backend/app/settings.py load_server), as gunicorn does.
+_SERVER = "gunicorn's settings"
 
-_HOST_PORT = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d+)$")
+
+def _stack_mode(value):
+    if value.lower() not in ("", "docker", "native"):
+        raise StackError(f"STACK={value!r} is not a mode: use docker or native, or leave it empty to choose.")
+
+
+def _access_log(value):
+    if value not in ("", "0", "1"):
+        raise StackError(f"ACCESS_LOG={value!r}: use 1 to show every request, or 0 (or empty) not to.")
+
+
+def trusted_proxy(entry):
+    """One TRUSTED_PROXIES entry as nginx's set_real_ip_from and geo take it: an IPv4 or IPv6
+    address, or one with /prefix-length; no zone id (fe80::1%eth0), netmask or host name. The
+    nginx image asks nginx itself (nginx/docker-entrypoint.d/15-derive-settings.envsh); one table
+    of cases holds the two verdicts together (tests/unit/stack/test_trusted_proxies.py)."""
+    address, slash, bits = entry.partition("/")
+    if "%" in address:
+        reason = "an address with a zone id, which nginx does not take"
+    elif slash and not (bits.isascii() and bits.isdigit()):
+        reason = "a range whose part after / is not a prefix length"
+    elif address.endswith("::") and address.count(":") == 8:
+        reason = "seven groups before '::', which nginx refuses (write the last group: ...:7:0)"
+    else:
+        try:
+            return ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            reason = "not an IP address or CIDR range"
+    raise StackError(
+        f"TRUSTED_PROXIES holds {entry!r}, {'which is ' if reason.startswith('not') else ''}{reason}: list "
+        "IPv4 or IPv6 addresses or CIDR ranges, comma or space separated (e.g. 10.0.0.0/8, 192.0.2.7, fd00::/8)."
+    )
+
+
+def trusted_proxies(value):
+    """TRUSTED_PROXIES as a list of networks; raises on the first bad entry."""
+    return [trusted_proxy(entry) for entry in _APP.split_list(value)]
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting of the stack: its name, its default (empty: the setting is unset), how it is
+    checked, and which services read it.
+
+    check: a function of the value that raises StackError or the backend's SettingsError; None
+    where the command that uses it checks it (stack/https.py) or Docker Compose does (IMAGE_TAG).
+    to: the services that read it, first the one whose ready line shows it: "api" (gunicorn and
+    Flask: the systemd API unit's environment, compose's api service), "nginx" (rendered into
+    its config), "vite" (make dev), "caddy" (make https); () for the runner or compose alone.
+    The API's defaults are the backend's own (backend/app/settings.py DEFAULTS).
+    """
+
+    name: str
+    default: str
+    check: object = None
+    to: tuple = ()
+
+
+def _port(name):
+    return lambda value: parse_port(value, name)
+
+
+def _api(name, to):
+    return Setting(name, _API_DEFAULTS[name], _SERVER, to)
+
+
+SETTINGS = (
+    Setting("STACK", "", _stack_mode),
+    Setting("HTTP_PORT", DEFAULT_HTTP_PORT, _port("HTTP_PORT"), ("nginx",)),
+    Setting("API_PREFIX", _API_DEFAULTS["API_PREFIX"], _APP.parse_prefix, ("nginx", "api", "vite")),
+    Setting("TRUSTED_PROXIES", "", trusted_proxies, ("nginx",)),
+    Setting("ALLOWED_HOSTS", _API_DEFAULTS["ALLOWED_HOSTS"], _APP.parse_hosts, ("nginx", "api")),
+    Setting("CORS_ORIGINS", _API_DEFAULTS["CORS_ORIGINS"], _APP.parse_origins, ("api",)),
+    Setting("MAX_BODY_SIZE", _API_DEFAULTS["MAX_BODY_SIZE"], _APP.parse_size, ("nginx", "api")),
+    _api("API_TIMEOUT", ("nginx", "api")),
+    # Natively where gunicorn listens and nginx connects; empty there: a unix socket in .run/<name>/.
+    _api("API_BIND", ("api", "nginx")),
+    Setting("FORWARDED_HOPS", _API_DEFAULTS["FORWARDED_HOPS"], _APP.parse_hops, ("api",)),
+    _api("WEB_CONCURRENCY", ("api",)),
+    _api("GUNICORN_WORKER_CLASS", ("api",)),
+    _api("GUNICORN_THREADS", ("api",)),
+    _api("GUNICORN_TIMEOUT", ("api",)),
+    _api("GUNICORN_KEEPALIVE", ("api",)),
+    _api("GUNICORN_LOG_LEVEL", ("api",)),
+    Setting("VITE_PORT", "5173", _port("VITE_PORT"), ("vite",)),
+    Setting("IMAGE_TAG", ""),
+    Setting("DOMAIN", "", None, ("caddy",)),
+    Setting("ACME_EMAIL", "", None, ("caddy",)),
+    Setting("ACME_CA", "", None, ("caddy",)),
+    Setting("HTTPS_PORT", "", None, ("caddy",)),
+    Setting("HTTP_REDIRECT_PORT", "", None, ("caddy",)),
+    # The runner's: whether nginx's access log reaches the terminal.
+    Setting("ACCESS_LOG", "", _access_log, ("nginx",)),
+)
+SETTING_NAMES = tuple(s.name for s in SETTINGS)
+DEFAULTS = {s.name: s.default for s in SETTINGS}
+assert set(_API_DEFAULTS) <= set(SETTING_NAMES), "every setting the API reads is a setting of the stack"
+
+
+def read_by(service):
+    """The settings `service` reads, in the table's order."""
+    return tuple(s.name for s in SETTINGS if service in s.to)
+
+
+def shown_by(service):
+    """The settings whose value `service`'s ready line shows when it is not the default."""
+    return tuple(s.name for s in SETTINGS if s.to[:1] == (service,))
 
 
 class BadSettings(StackError):
@@ -54,56 +135,9 @@ class BadSettings(StackError):
         self.problems = list(problems)
 
 
-def _app_settings():
-    """backend/app/settings.py on its own (without Flask), as gunicorn.conf.py loads it."""
-    name = "_stack_app_settings"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, ROOT / "backend" / "app" / "settings.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-def trusted_proxy(entry):
-    """One TRUSTED_PROXIES entry as nginx's set_real_ip_from takes it: an IPv4 or IPv6 address,
-    or one with /prefix-length; no zone id (fe80::1%eth0), netmask or host name. The shell
-    derivation (nginx/docker-entrypoint.d/15-derive-settings.envsh) accepts exactly these: one
-    table of cases tests both (tests/unit/test_trusted_proxies.py)."""
-    address, slash, bits = entry.partition("/")
-    if "%" in address:
-        reason = "an address with a zone id, which nginx does not take"
-    elif slash and not (bits.isascii() and bits.isdigit()):
-        reason = "a range whose part after / is not a prefix length"
-    elif address.endswith("::") and address.count(":") == 8:
-        reason = "seven groups before '::', which nginx refuses (write the last group: ...:7:0)"
-    else:
-        try:
-            ipaddress.ip_network(entry, strict=False)
-            return entry
-        except ValueError:
-            reason = "not an IP address or CIDR range"
-    raise StackError(
-        f"TRUSTED_PROXIES holds {entry!r}, {'which is ' if reason.startswith('not') else ''}{reason}: list "
-        "IPv4 or IPv6 addresses or CIDR ranges, comma or space separated (e.g. 10.0.0.0/8, 192.0.2.7, fd00::/8)."
-    )
-
-
-def _api_bind(value):
-    if value.startswith("unix:"):
-        if not value[5:].startswith("/"):
-            raise StackError(f"API_BIND={value!r}: a unix socket needs an absolute path (e.g. unix:/run/app/api.sock).")
-        return value
-    match = _HOST_PORT.match(value)
-    if not match or not 1 <= int(match.group(2)) <= 65535:
-        raise StackError(f"API_BIND={value!r} is not host:port or unix:/path (e.g. 127.0.0.1:8001).")
-    return value
-
-
 def validate(settings):
     """The settings with every known one checked and its default filled in (empty = default).
     Raises BadSettings listing every bad value, so a user fixes them all in one go."""
-    app = _app_settings()
     values = dict(settings)
     for name, default in DEFAULTS.items():
         values[name] = (values.get(name) or "").strip() or default
@@ -112,32 +146,14 @@ def validate(settings):
     def check(func, *args):
         try:
             func(*args)
-        except (StackError, app.SettingsError) as exc:
+        except (StackError, _APP.SettingsError) as exc:
             problems.extend(str(exc).splitlines())
 
-    def stack_mode(value):
-        if value.lower() not in ("", "docker", "native"):
-            raise StackError(f"STACK={value!r} is not a mode: use docker or native, or leave it empty to choose.")
-
-    def access_log(value):
-        if value not in ("", "0", "1"):
-            raise StackError(f"ACCESS_LOG={value!r}: use 1 to show every request, or 0 (or empty) not to.")
-
-    check(stack_mode, values["STACK"])
-    check(parse_port, values["HTTP_PORT"], "HTTP_PORT")
-    check(parse_port, values["VITE_PORT"], "VITE_PORT")
-    check(app.parse_prefix, values["API_PREFIX"])
-    for entry in app.split_list(values["TRUSTED_PROXIES"]):
-        check(trusted_proxy, entry)
-    check(app.parse_hosts, values["ALLOWED_HOSTS"])
-    check(app.parse_origins, values["CORS_ORIGINS"])
-    check(app.parse_size, values["MAX_BODY_SIZE"])
-    check(app.parse_hops, values["FORWARDED_HOPS"])
-    if values["API_BIND"]:
-        check(_api_bind, values["API_BIND"])
-    check(access_log, values["ACCESS_LOG"])
+    for setting in SETTINGS:
+        if callable(setting.check):
+            check(setting.check, values[setting.name])
     # gunicorn's settings, API_TIMEOUT with them (it must stay below GUNICORN_TIMEOUT).
-    check(app.load_server, values)
+    check(_APP.load_server, values)
     if problems:
         raise BadSettings(problems)
     return values

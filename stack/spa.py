@@ -6,6 +6,7 @@ import sys
 from . import node
 from .env import ROOT
 from .errors import StackError
+from .settings import DEFAULTS
 
 FRONTEND = ROOT / "frontend"
 DIST = FRONTEND / "dist"
@@ -46,7 +47,7 @@ def ensure_installed(env=None):
 def build(settings):
     """Build frontend/dist for the API prefix in `settings`, unless it is up to date."""
     env = ensure_installed()
-    env["API_PREFIX"] = settings.get("API_PREFIX", "/api")
+    env["API_PREFIX"] = settings.get("API_PREFIX") or DEFAULTS["API_PREFIX"]
     stamp = DIST / ".api-prefix"
     fresh = (
         (DIST / "index.html").exists()

@@ -26,26 +26,10 @@ import sys
 from pathlib import Path
 
 from . import access, spa
-from .env import ROOT
+from .env import ROOT, http_port
 from .errors import StackError
+from .settings import read_by
 from .supervision import CRASH_LIMIT, CRASH_WINDOW
-
-# Settings that are passed on to the services (the rest only matter to the runner).
-_SERVICE_SETTINGS = (
-    "API_PREFIX",
-    "TRUSTED_PROXIES",
-    "ALLOWED_HOSTS",
-    "CORS_ORIGINS",
-    "MAX_BODY_SIZE",
-    "API_TIMEOUT",
-    "FORWARDED_HOPS",
-    "WEB_CONCURRENCY",
-    "GUNICORN_WORKER_CLASS",
-    "GUNICORN_THREADS",
-    "GUNICORN_TIMEOUT",
-    "GUNICORN_KEEPALIVE",
-    "GUNICORN_LOG_LEVEL",
-)
 
 
 def _env_line(key, value):
@@ -80,11 +64,12 @@ def render(settings, out, user, name="app", python=None, build=True):
     nginx_dir.mkdir(parents=True, exist_ok=True)
     python = python or sys.executable
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-    port = settings.get("HTTP_PORT") or "8000"
+    port = str(http_port(settings))
     bind = settings.get("API_BIND") or f"unix:/run/{name}/gunicorn.sock"
 
-    env = {key: settings.get(key, "") for key in _SERVICE_SETTINGS}
-    env.update(GUNICORN_BIND=bind, PYTHONUNBUFFERED="1")
+    # What the API reads (nginx reads nothing at run time: its config is rendered here).
+    env = {key: settings.get(key, "") for key in read_by("api")}
+    env.update(API_BIND=bind, PYTHONUNBUFFERED="1")
     (out / "stack.env").write_text(
         "# The stack's settings for its systemd services (written by `python -m stack systemd`).\n"
         + "".join(_env_line(k, v) + "\n" for k, v in env.items())
@@ -95,7 +80,7 @@ def render(settings, out, user, name="app", python=None, build=True):
     render_env = {k: v for k, v in os.environ.items() if k not in env}
     render_env.update(
         env,
-        API_UPSTREAM=bind,
+        API_BIND=bind,
         NGINX_LISTEN_PORT=port,
         NGINX_WEB_ROOT=str(spa.DIST),
         NGINX_ACCESS_LOG=str(nginx_dir / "access.log"),

@@ -1,8 +1,10 @@
 """Fixtures shared by the integration suites: the built SPA and running native stacks."""
 
+import collections
 import itertools
 import os
 import shutil
+import time
 
 import pytest
 
@@ -14,6 +16,32 @@ from support.browser import launch
 from support.stacks import stack_settings
 
 _names = itertools.count()
+_started = time.monotonic()
+_suite_seconds = collections.defaultdict(float)
+_suite_tests = collections.Counter()
+
+
+def _suite(nodeid):
+    """The suite a test belongs to: its folder under tests/ (tests/test_*.py: "repository")."""
+    parts = nodeid.split("::", 1)[0].split("/")
+    return parts[1] if len(parts) > 2 and parts[0] == "tests" else "repository"
+
+
+def pytest_runtest_logreport(report):
+    # Setup, call and teardown, on whichever worker ran them (xdist reports them here too).
+    _suite_seconds[_suite(report.nodeid)] += report.duration
+    if report.when == "call":
+        _suite_tests[_suite(report.nodeid)] += 1
+
+
+def pytest_terminal_summary(terminalreporter):
+    """One line per suite: its tests and the seconds they took (summed, so parallel suites add
+    up to more than the wall time, printed last)."""
+    if not _suite_seconds:
+        return
+    for suite, seconds in sorted(_suite_seconds.items(), key=lambda item: -item[1]):
+        terminalreporter.write_line(f"suite time: {suite:<12} {_suite_tests[suite]:>4} tests {seconds:7.1f} s")
+    terminalreporter.write_line(f"suite time: wall clock of the whole run {time.monotonic() - _started:.1f} s")
 
 
 @pytest.fixture(scope="session")

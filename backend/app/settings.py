@@ -1,8 +1,10 @@
 """Settings of the API, read once from the environment and checked.
 
-Every setting is an environment variable with a default (see .env.example). A bad value
-raises ``SettingsError`` with a message that names the variable, so that gunicorn stops at
-start-up instead of serving wrong URLs.
+Every setting is an environment variable with a default, written once in ``DEFAULTS`` (the
+runner's table, stack/settings.py, takes these too; docs/settings.md describes each). A bad
+value raises ``SettingsError`` with a message that names the variable, so that gunicorn stops
+at start-up instead of serving wrong URLs. Empty means the default everywhere: compose passes
+``${NAME:-}``.
 """
 
 import os
@@ -18,17 +20,43 @@ _SIZE_RE = re.compile(r"^(\d+)([kKmMgG]?)$")
 _SIZE_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
 
 
+# What the API and gunicorn read, with the value that an unset or empty variable means.
+DEFAULTS = {
+    "API_PREFIX": "/api",
+    "ALLOWED_HOSTS": "",
+    "CORS_ORIGINS": "",
+    "MAX_BODY_SIZE": "1m",
+    "API_TIMEOUT": "30",
+    # Where gunicorn listens (host:port or unix:/path); empty: gunicorn's own 127.0.0.1:8000.
+    "API_BIND": "",
+    "FORWARDED_HOPS": "1",
+    # Empty: the machine's cores + 1 (nginx shares the cores).
+    "WEB_CONCURRENCY": "",
+    "GUNICORN_WORKER_CLASS": "gthread",
+    "GUNICORN_THREADS": "16",
+    "GUNICORN_TIMEOUT": "60",
+    "GUNICORN_KEEPALIVE": "75",
+    "GUNICORN_LOG_LEVEL": "info",
+}
+
+
 class SettingsError(ValueError):
     """A setting has a value the stack cannot run with."""
 
 
+def read(name, environ=None):
+    """The setting `name` from ``environ`` (default: the process environment), empty = default."""
+    env = os.environ if environ is None else environ
+    return env.get(name) or DEFAULTS[name]
+
+
 @dataclass(frozen=True)
 class Settings:
-    api_prefix: str = "/api"
-    forwarded_hops: int = 1
-    cors_origins: tuple = ()
-    allowed_hosts: tuple = ()
-    max_body_bytes: int = 1024**2
+    api_prefix: str
+    forwarded_hops: int
+    cors_origins: tuple
+    allowed_hosts: tuple
+    max_body_bytes: int
 
 
 def split_list(value):
@@ -93,13 +121,33 @@ def parse_hosts(value, name="ALLOWED_HOSTS"):
 class ServerSettings:
     """gunicorn's settings (backend/gunicorn.conf.py), checked together."""
 
+    bind: str
     workers: int
-    threads: int = 16
-    timeout: int = 60
-    keepalive: int = 75
-    api_timeout: int = 30
-    worker_class: str = "gthread"
-    log_level: str = "info"
+    threads: int
+    timeout: int
+    keepalive: int
+    api_timeout: int
+    worker_class: str
+    log_level: str
+
+
+_HOST_PORT = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d+)$")
+
+
+def parse_bind(value, name="API_BIND"):
+    """Where gunicorn listens: host:port, [v6]:port or unix:/absolute/path; empty: gunicorn's default."""
+    if not value:
+        return value
+    if value.startswith("unix:"):
+        if not value[5:].startswith("/"):
+            raise SettingsError(
+                f"{name}={value!r}: a unix socket needs an absolute path (e.g. unix:/run/app/api.sock)."
+            )
+        return value
+    match = _HOST_PORT.match(value)
+    if not match or not 1 <= int(match.group(2)) <= 65535:
+        raise SettingsError(f"{name}={value!r} is not host:port or unix:/path (e.g. 127.0.0.1:8001).")
+    return value
 
 
 def parse_whole(value, name, low, high, unit=""):
@@ -118,23 +166,24 @@ def parse_choice(value, name, choices, what):
 def load_server(environ=None, cpu_count=None):
     """gunicorn's settings from ``environ``. Raises one SettingsError with a line for each bad
     value (empty means the default)."""
-    env = os.environ if environ is None else environ
     problems = []
 
-    def get(parse, name, default, *args):
+    def get(parse, name, *args):
         try:
-            return parse(env.get(name) or str(default), name, *args)
+            return parse(read(name, environ), name, *args)
         except SettingsError as exc:
             problems.append(str(exc))
 
+    cores_plus_one = (cpu_count or os.cpu_count() or 1) + 1
     values = dict(
-        workers=get(parse_whole, "WEB_CONCURRENCY", (cpu_count or os.cpu_count() or 1) + 1, 1, 256),
-        threads=get(parse_whole, "GUNICORN_THREADS", 16, 1, 256),
-        timeout=get(parse_whole, "GUNICORN_TIMEOUT", 60, 2, 86400, " of seconds"),
-        keepalive=get(parse_whole, "GUNICORN_KEEPALIVE", 75, 1, 3600, " of seconds"),
-        api_timeout=get(parse_whole, "API_TIMEOUT", 30, 1, 86399, " of seconds"),
-        worker_class=get(parse_choice, "GUNICORN_WORKER_CLASS", "gthread", WORKER_CLASSES, "worker class"),
-        log_level=get(parse_choice, "GUNICORN_LOG_LEVEL", "info", LOG_LEVELS, "log level"),
+        bind=get(parse_bind, "API_BIND"),
+        workers=get(parse_whole, "WEB_CONCURRENCY", 1, 256) if read("WEB_CONCURRENCY", environ) else cores_plus_one,
+        threads=get(parse_whole, "GUNICORN_THREADS", 1, 256),
+        timeout=get(parse_whole, "GUNICORN_TIMEOUT", 2, 86400, " of seconds"),
+        keepalive=get(parse_whole, "GUNICORN_KEEPALIVE", 1, 3600, " of seconds"),
+        api_timeout=get(parse_whole, "API_TIMEOUT", 1, 86399, " of seconds"),
+        worker_class=get(parse_choice, "GUNICORN_WORKER_CLASS", WORKER_CLASSES, "worker class"),
+        log_level=get(parse_choice, "GUNICORN_LOG_LEVEL", LOG_LEVELS, "log level"),
     )
     if not problems and values["timeout"] <= values["api_timeout"]:
         problems.append(
@@ -148,16 +197,10 @@ def load_server(environ=None, cpu_count=None):
 
 def load(environ=None):
     """Read the settings from ``environ`` (default: the process environment)."""
-    env = os.environ if environ is None else environ
-
-    def get(name, default):
-        # Empty means unset: compose passes ${NAME:-} so that defaults live here only.
-        return env.get(name) or default
-
     return Settings(
-        api_prefix=parse_prefix(get("API_PREFIX", "/api")),
-        forwarded_hops=parse_hops(get("FORWARDED_HOPS", "1")),
-        cors_origins=parse_origins(get("CORS_ORIGINS", "")),
-        allowed_hosts=parse_hosts(get("ALLOWED_HOSTS", "")),
-        max_body_bytes=parse_size(get("MAX_BODY_SIZE", "1m")),
+        api_prefix=parse_prefix(read("API_PREFIX", environ)),
+        forwarded_hops=parse_hops(read("FORWARDED_HOPS", environ)),
+        cors_origins=parse_origins(read("CORS_ORIGINS", environ)),
+        allowed_hosts=parse_hosts(read("ALLOWED_HOSTS", environ)),
+        max_body_bytes=parse_size(read("MAX_BODY_SIZE", environ)),
     )

@@ -142,8 +142,8 @@ def test_images_are_the_compose_images(rendered, deployment):
 
 def test_api_listens_where_compose_has_it(rendered):
     env = {e["name"]: e["value"] for e in rendered.container("api")["env"]}
-    assert env["GUNICORN_BIND"] == COMPOSE["api"]["environment"]["GUNICORN_BIND"]
-    port = int(env["GUNICORN_BIND"].rsplit(":", 1)[1])
+    assert env["API_BIND"] == COMPOSE["api"]["environment"]["API_BIND"]
+    port = int(env["API_BIND"].rsplit(":", 1)[1])
     assert [p["containerPort"] for p in rendered.container("api")["ports"]] == [port]
 
 
@@ -152,23 +152,23 @@ def test_nginx_finds_every_api_pod_by_name(rendered):
     # Headless: the name resolves to each ready pod, nginx balances (as with dnsrr in Swarm).
     assert service["spec"]["clusterIP"] == "None"
     env = {e["name"]: e for e in rendered.container("web")["env"]}
-    host, port = env["API_UPSTREAM"]["value"].rsplit(":", 1)
+    host, port = env["API_BIND"]["value"].rsplit(":", 1)
     assert host == "api.$(POD_NAMESPACE).svc.cluster.local"
     assert env["POD_NAMESPACE"]["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.namespace"
-    assert list(env).index("POD_NAMESPACE") < list(env).index("API_UPSTREAM"), "$(VAR) needs it first"
+    assert list(env).index("POD_NAMESPACE") < list(env).index("API_BIND"), "$(VAR) needs it first"
     assert int(port) in [p["port"] for p in service["spec"]["ports"]]
     assert env["RESOLVER"]["value"], "without RESOLVER nginx resolves the name once, at start"
 
 
 def test_web_environment_renders_a_valid_nginx_config(rendered, tmp_path):
     environment = {**rendered.settings, **{e["name"]: e.get("value", "") for e in rendered.container("web")["env"]}}
-    environment["API_UPSTREAM"] = environment["API_UPSTREAM"].replace("$(POD_NAMESPACE)", "default")
+    environment["API_BIND"] = environment["API_BIND"].replace("$(POD_NAMESPACE)", "default")
     site = render_as_the_image_does(environment, tmp_path)
     assert "resolver kube-dns.kube-system.svc.cluster.local valid=5s ipv6=off;" in site
     assert "server api.default.svc.cluster.local:8000 resolve;" in site
     assert re.search(r"listen 8080;", site)
     # Debian's nginx predates "resolve" and no cluster DNS answers here (as in test_compose).
-    environment.update(RESOLVER="", API_UPSTREAM="127.0.0.1:8000")
+    environment.update(RESOLVER="", API_BIND="127.0.0.1:8000")
     ok, message = nginx_accepts(render_as_the_image_does(environment, tmp_path), tmp_path)
     assert ok, message
 
@@ -422,7 +422,7 @@ def test_pod_containers_run_under_their_security_context(production, images):
             docker.run(**api, networks=[network], network_aliases=["api"], publish=[(f"127.0.0.1:{api_port}", 8000)])
         )
         web = docker_options(production, "web", images)
-        web["envs"].update(RESOLVER="127.0.0.11", API_UPSTREAM="api:8000")
+        web["envs"].update(RESOLVER="127.0.0.11", API_BIND="api:8000")
         web_port = free_port()
         (container_port,) = [p["containerPort"] for p in production.container("web")["ports"]]
         started.append(docker.run(**web, networks=[network], publish=[(f"127.0.0.1:{web_port}", container_port)]))

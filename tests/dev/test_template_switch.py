@@ -14,7 +14,7 @@ RENDER = ROOT / "nginx" / "render.sh"
 
 
 def render(tmp_path, **settings):
-    env = {"PATH": os.environ["PATH"], "NGINX_RUN_DIR": str(tmp_path), "API_UPSTREAM": "127.0.0.1:9"}
+    env = {"PATH": os.environ["PATH"], "NGINX_RUN_DIR": str(tmp_path), "API_BIND": "127.0.0.1:9"}
     env.update(settings)
     result = subprocess.run(["sh", str(RENDER)], env=env, capture_output=True, text=True)
     return result, (tmp_path / "conf.d" / "default.conf").read_text() if result.returncode == 0 else ""

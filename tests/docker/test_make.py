@@ -10,8 +10,9 @@ import time
 
 import pytest
 
-from stack.env import ROOT, SETTING_NAMES
+from stack.env import ROOT
 from stack.native import free_port
+from stack.settings import SETTING_NAMES
 from support.docker.compose import LOOPBACK, project_name
 from support.rawhttp import request
 

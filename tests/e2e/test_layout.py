@@ -163,6 +163,8 @@ def test_keyboard_reaches_the_nav_and_run_again_and_enter_follows_about(page, st
             assert stop["ring"], f"{stop['name']} has the focus but no visible focus ring"
     assert path[-1]["tag"] == "button"
 
+    # A reload cancels requests still in flight (the favicon: net::ERR_ABORTED): let them end.
+    page.wait_for_load_state("networkidle")
     page.reload()
     assert settled_state(page) == "ok"
     assert tab_until(page, "About")[-1]["tag"] == "a"

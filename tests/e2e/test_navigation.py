@@ -32,6 +32,8 @@ def test_deep_link_to_about_renders_about_and_survives_a_reload(page, stack):
     assert shown_views(page) == ["about-view"]
     assert page.title() == "About · URL check"
 
+    # A reload cancels requests still in flight (the favicon: net::ERR_ABORTED): let them end.
+    page.wait_for_load_state("networkidle")
     page.reload()
     by_testid(page, "about-view").wait_for()
     assert page.url == stack.url + "/about"

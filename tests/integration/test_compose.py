@@ -8,7 +8,8 @@ import re
 import pytest
 import yaml
 
-from stack.env import ROOT, SETTING_NAMES, read_dotenv
+from stack.env import ROOT, read_dotenv
+from stack.settings import SETTING_NAMES, read_by
 from support.image import DERIVE, TEMPLATE, nginx_accepts, render_as_the_image_does
 
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
@@ -41,8 +42,8 @@ def test_nginx_is_the_only_published_port():
 def test_api_listens_where_nginx_sends():
     api_env = SERVICES["api"]["environment"]
     nginx_env = SERVICES["nginx"]["environment"]
-    port = api_env["GUNICORN_BIND"].rsplit(":", 1)[1]
-    assert nginx_env["API_UPSTREAM"] == f"api:{port}"
+    port = api_env["API_BIND"].rsplit(":", 1)[1]
+    assert nginx_env["API_BIND"] == f"api:{port}"
     assert SERVICES["api"]["expose"] == [port]
 
 
@@ -69,6 +70,18 @@ def test_every_compose_variable_is_a_documented_setting():
     assert compose_variables() <= documented
     # Every setting reaches Docker too, except the ones that only mean something natively.
     assert documented - compose_variables() == NATIVE_ONLY
+
+
+# Set by compose itself, never from .env: where gunicorn listens and nginx connects in Docker.
+COMPOSE_OWN = {"api": {"API_BIND"}, "nginx": {"API_BIND", "RESOLVER"}}
+
+
+@pytest.mark.parametrize("service", ["api", "nginx"])
+def test_each_service_gets_the_settings_it_reads(service):
+    """The settings table (stack/settings.py `to`) says who reads what; compose passes exactly that."""
+    passed = set(SERVICES[service]["environment"]) - COMPOSE_OWN[service]
+    native_only = {"HTTP_PORT", "ACCESS_LOG"}  # nginx listens on 80 in its container; the runner's
+    assert passed == set(read_by(service)) - COMPOSE_OWN[service] - native_only
 
 
 def test_settings_are_passed_without_defaults_of_their_own():
@@ -119,6 +132,6 @@ def test_compose_environment_renders_a_valid_nginx_config(tmp_path):
     # Debian's nginx (1.22) predates the upstream "resolve" parameter (1.27.3, in the pinned
     # 1.28 image) and cannot resolve "api" here: check the rest of the config with both
     # swapped for a literal address.
-    environment.update(RESOLVER="", API_UPSTREAM="127.0.0.1:8000")
+    environment.update(RESOLVER="", API_BIND="127.0.0.1:8000")
     ok, message = nginx_accepts(render_as_the_image_does(environment, tmp_path), tmp_path)
     assert ok, message

@@ -92,7 +92,7 @@ def test_dev_environment_renders_vite_locations_and_a_valid_config(tmp_path):
 
     # As in test_compose: Debian's nginx cannot resolve compose names; swap in addresses.
     environment = dict(
-        merged_environment("nginx"), RESOLVER="", API_UPSTREAM="127.0.0.1:8000", SPA_DEV_SERVER="127.0.0.1:5173"
+        merged_environment("nginx"), RESOLVER="", API_BIND="127.0.0.1:8000", SPA_DEV_SERVER="127.0.0.1:5173"
     )
     ok, message = nginx_accepts(render_as_the_image_does(environment, tmp_path), tmp_path)
     assert ok, message

@@ -8,8 +8,9 @@ import sys
 import time
 from pathlib import Path
 
-from stack.env import ROOT, SETTING_NAMES
+from stack.env import ROOT
 from stack.native import free_port
+from stack.settings import SETTING_NAMES
 from support.processes import alive, descendants, processes_using
 from support.rawhttp import request
 from support.stacks import stack_settings

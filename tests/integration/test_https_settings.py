@@ -8,7 +8,8 @@ import subprocess
 
 import pytest
 
-from stack.env import ROOT, SETTING_NAMES
+from stack.env import ROOT
+from stack.settings import SETTING_NAMES
 
 GOOD = {"DOMAIN": "app.example.com", "ACME_EMAIL": "ops@example.com"}
 

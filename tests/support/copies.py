@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from stack.env import SETTING_NAMES
+from stack.settings import SETTING_NAMES
 
 ROOT = Path(__file__).resolve().parents[2]
 # Installed or generated here: linked into the copy (the first three) or left out.

@@ -85,7 +85,7 @@ def alive(pid):
 
 def processes_using(path_fragment):
     """PIDs whose command line or environment mentions path_fragment (e.g. a run folder:
-    nginx names it in its arguments, gunicorn in GUNICORN_BIND)."""
+    nginx names it in its arguments, gunicorn in API_BIND)."""
     pids = []
     needle = path_fragment.encode()
     for entry in os.listdir("/proc"):

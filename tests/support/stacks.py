@@ -7,8 +7,9 @@ import subprocess
 import sys
 import time
 
-from stack.env import ROOT, SETTING_NAMES
+from stack.env import ROOT
 from stack.native import free_port
+from stack.settings import SETTING_NAMES
 from support.processes import descendants
 from support.rawhttp import request
 

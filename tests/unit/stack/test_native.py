@@ -2,7 +2,6 @@
 
 import pytest
 
-from stack import env
 from stack import settings as stack_settings
 from stack.native import NativeStack
 
@@ -17,11 +16,12 @@ def test_gunicorn_gets_web_concurrency_only_when_set(value, tmp_path):
 
 def test_no_child_gets_an_empty_setting(tmp_path, monkeypatch):
     """.env.example as shipped (every setting empty): the children get none of them, as in Docker."""
-    for name in env.SETTING_NAMES:
+    for name in stack_settings.SETTING_NAMES:
         monkeypatch.setenv(name, "")
-    settings = stack_settings.validate({**{name: "" for name in env.SETTING_NAMES}, "API_BIND": "127.0.0.1:8001"})
+    names = stack_settings.SETTING_NAMES
+    settings = stack_settings.validate({**{name: "" for name in names}, "API_BIND": "127.0.0.1:8001"})
     child = NativeStack(settings, name=f"unit-{tmp_path.name}")._child_env()
-    assert [name for name in env.SETTING_NAMES if child.get(name) == ""] == []
+    assert [name for name in stack_settings.SETTING_NAMES if child.get(name) == ""] == []
     defaults = stack_settings.DEFAULTS
     assert [child[name] for name in ("HTTP_PORT", "API_PREFIX", "GUNICORN_THREADS")] == [
         defaults["HTTP_PORT"],

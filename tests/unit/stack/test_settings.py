@@ -2,13 +2,12 @@
 
 import pytest
 
-from stack import env
 from stack import settings as stack_settings
 from support.bad_settings import BAD_VALUES
 
 
 def test_empty_values_mean_the_defaults():
-    values = stack_settings.validate({name: "" for name in env.SETTING_NAMES})
+    values = stack_settings.validate({name: "" for name in stack_settings.SETTING_NAMES})
     assert values == {**stack_settings.DEFAULTS}
 
 
@@ -26,7 +25,7 @@ CHECKED_ELSEWHERE = {"DOMAIN", "ACME_EMAIL", "ACME_CA", "HTTPS_PORT", "HTTP_REDI
 
 
 def test_every_setting_has_a_bad_value_case():
-    assert {name for name, _, _ in BAD_VALUES} == set(env.SETTING_NAMES) - CHECKED_ELSEWHERE
+    assert {name for name, _, _ in BAD_VALUES} == set(stack_settings.SETTING_NAMES) - CHECKED_ELSEWHERE
 
 
 def test_every_bad_value_is_listed_at_once():
