@@ -1,4 +1,4 @@
-"""The README's caching table, asserted against the running stack, with httplint (REDbot's
+"""docs/caching.md's caching table, asserted against the running stack, with httplint (REDbot's
 rules) reading every answer: plain and gzip, GET and HEAD, and the 304s of conditional requests.
 """
 

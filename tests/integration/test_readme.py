@@ -1,4 +1,5 @@
-"""The README's tables say what the running stack does: whoami's fields, the caching table."""
+"""The documentation's tables say what the running stack does: whoami's fields
+(docs/headers.md), the caching table (docs/caching.md)."""
 
 import re
 
@@ -7,12 +8,15 @@ import pytest
 from stack.env import ROOT
 from support.rawhttp import request
 
-README = (ROOT / "README.md").read_text()
+HEADERS = ROOT / "docs" / "headers.md"
+CACHING_PAGE = ROOT / "docs" / "caching.md"
+WHOAMI_HEADING = "## Check it: `/api/whoami`"
 
 
-def table_after(heading_line):
-    """The rows (lists of cells) of the first table after the line that starts with heading_line."""
-    lines = README.splitlines()
+def table_after(path, heading_line):
+    """The rows (lists of cells) of the first table after the line of `path` that starts with
+    heading_line."""
+    lines = path.read_text().splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith(heading_line))
     rows = []
     for line in lines[start + 1 :]:
@@ -28,23 +32,23 @@ def code(cell):
     return re.findall(r"`([^`]+)`", cell)
 
 
-def test_the_readme_lists_every_whoami_field_in_the_order_the_endpoint_sends_them(stack):
-    documented = [code(row[0])[0] for row in table_after("`/api/whoami` is the template's built-in")]
+def test_the_docs_list_every_whoami_field_in_the_order_the_endpoint_sends_them(stack):
+    documented = [code(row[0])[0] for row in table_after(HEADERS, WHOAMI_HEADING)]
     assert documented == list(request(stack.port, "/api/whoami").json())
 
 
-def test_the_readme_whoami_examples_are_what_a_default_stack_answers(stack):
+def test_the_docs_whoami_examples_are_what_a_default_stack_answers(stack):
     answer = request(stack.port, "/api/whoami").json()
-    for field, _, example in table_after("`/api/whoami` is the template's built-in"):
+    for field, _, example in table_after(HEADERS, WHOAMI_HEADING):
         value = code(example)[0].replace("8000", str(stack.port))
         assert str(answer[code(field)[0]]) == value, field
 
 
-CACHING = table_after("| Response | Example |")
+CACHING = table_after(CACHING_PAGE, "| Response | Example |")
 
 
 @pytest.mark.parametrize("row", CACHING, ids=[row[0] for row in CACHING])
-def test_the_readme_caching_table_is_what_the_stack_sends(stack, row):
+def test_the_docs_caching_table_is_what_the_stack_sends(stack, row):
     examples, [cache_control] = code(row[1]), code(row[2])
     assert examples
     html = request(stack.port, "/").text
