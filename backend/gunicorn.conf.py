@@ -59,7 +59,7 @@ worker_class = _server.worker_class
 workers = _server.workers
 # 16 threads: a route that waits (a database call) holds a thread, not a core. make bench, 50 ms
 # route at 64 clients: 2 threads ~100 req/s, 16 ~740, for ~1 MiB more per worker. gevent went
-# further but patches the standard library (README, Performance); sync serves one at a time.
+# further but patches the standard library (docs/performance.md); sync serves one at a time.
 threads = _server.threads
 # Above nginx's proxy_read_timeout (API_TIMEOUT), so nginx answers a slow request with a JSON
 # 504 before gunicorn kills the worker.

@@ -1,4 +1,4 @@
-"""The pictures the README shows, drawn with matplotlib from a run's results:
+"""The pictures docs/performance.md shows, drawn with matplotlib from a run's results:
 
 scaling.png      throughput and p99 against clients, and against WEB_CONCURRENCY
 concurrency.png  the I/O-bound route by worker class: throughput and p99 against clients

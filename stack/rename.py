@@ -32,6 +32,7 @@ PORT_DEFAULTS = [
     (Path(".env.example"), r"(http://localhost:){port}(/)"),
     (Path("docker-compose.yml"), r"(\$\{{HTTP_PORT:-){port}(\}})"),
     (Path("stack/env.py"), r'(DEFAULT_HTTP_PORT = "){port}(")'),
+    (Path("docs/settings.md"), r"(\| `HTTP_PORT` \| `){port}(`)"),
     (Path("tests/unit/stack/test_env.py"), r"(== int\(env.DEFAULT_HTTP_PORT\) == ){port}(\n)"),
     (Path("frontend/vite.config.js"), r"(DEFAULT_HTTP_PORT = ){port}(\n)"),
 ]

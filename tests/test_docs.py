@@ -11,8 +11,8 @@ from urllib.parse import unquote
 
 import pytest
 
-from stack.env import ROOT, SETTING_NAMES
-from stack.settings import DEFAULTS
+from stack.env import ROOT
+from stack.settings import DEFAULTS, SETTING_NAMES
 
 README = ROOT / "README.md"
 DOCS = ROOT / "docs"

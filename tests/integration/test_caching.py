@@ -25,7 +25,7 @@ def asset(stack, suffix):
     return next(p for p in re.findall(r'(?:src|href)="(/assets/[^"]+)"', html) if p.endswith(suffix))
 
 
-# The table in the README, row by row: class, path (or how to find it), status, Cache-Control.
+# The table in docs/caching.md, row by row: class, path (or how to find it), status, Cache-Control.
 TABLE = [
     pytest.param("/", 200, "no-cache", id="index.html"),
     pytest.param("/about", 200, "no-cache", id="client-route"),

@@ -1,6 +1,6 @@
 """Real front proxies for the tests: Caddy and HAProxy terminating TLS in front of the stack.
 
-Each is configured the way the README's "Behind another proxy" section tells users to, and
+Each is configured the way docs/headers.md (behind another proxy) tells users to, and
 listens on a loopback port with a throwaway certificate for public.example and localhost.
 """
 
