@@ -14,6 +14,10 @@ UV_COMPILE := $(VENV)/bin/uv pip compile --quiet --universal --generate-hashes
 TEST_TOOLS := nginx envsubst socat caddy haproxy chromium curl openssl pebble certutil systemd-analyze
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
+# pytest processes for make test: the suites mostly wait on servers, so more than the cores.
+TEST_WORKERS ?= 4
+# bash for the recipes' $$SECONDS (each step's time).
+SHELL := /bin/bash
 
 .DEFAULT_GOAL := help
 .PHONY: help up dev down https https-local doctor systemd test test-unit test-docker lint format audit lock rename bench clean
@@ -43,11 +47,13 @@ doctor: $(VENV)/.runtime ## Probe a running deployment: make doctor [URL=https:/
 	@$(PY) -m stack node --no-install
 	@$(PY) -m stack doctor $(URL)
 
-test: $(VENV)/.dev $(NPM_STAMP) ## Install what the tests need, then lint and run every test
-	@$(MAKE) --no-print-directory lint
-	@$(PY) -m stack tools $(TEST_TOOLS)
-	$(NPM) run --silent test:unit
-	$(PY) -m pytest $(PYTEST_ARGS)
+test: ## Install what the tests need, then lint and run every test (each step timed)
+	@SECONDS=0; $(MAKE) --no-print-directory $(VENV)/.dev $(NPM_STAMP) && $(PY) -m stack tools $(TEST_TOOLS) \
+	  && echo "time: installs $$SECONDS s"
+	@SECONDS=0; $(MAKE) --no-print-directory lint && echo "time: lint $$SECONDS s"
+	@SECONDS=0; $(NPM) run --silent test:unit && echo "time: vitest $$SECONDS s"
+	@SECONDS=0; $(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS); status=$$?; \
+	  echo "time: pytest $$SECONDS s ($(TEST_WORKERS) workers)"; exit $$status
 
 test-unit: $(VENV)/.dev $(NPM_STAMP) ## Only the unit tests (Flask test client, Vitest)
 	$(NPM) run --silent test:unit

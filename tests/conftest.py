@@ -4,9 +4,12 @@ import collections
 import itertools
 import os
 import shutil
+import signal
 import time
+import uuid
 
 import pytest
+from filelock import FileLock
 
 from stack import spa
 from stack.errors import StackError
@@ -25,6 +28,65 @@ def _suite(nodeid):
     """The suite a test belongs to: its folder under tests/ (tests/test_*.py: "repository")."""
     parts = nodeid.split("::", 1)[0].split("/")
     return parts[1] if len(parts) > 2 and parts[0] == "tests" else "repository"
+
+
+# ---- parallel suites ---------------------------------------------------------------------------
+# `make test` runs pytest-xdist workers with --dist loadgroup: every test module is a group (its
+# module fixtures start once, on one worker), and the Docker suites are two groups, which go
+# first because they take longest: the compose stack's users, and the rest of what needs the
+# engine (its own images, Swarm). The engine is shared: the first worker to need it starts it,
+# under a lock, and the controller stops it at the very end (_stop_dockerd_we_started).
+DOCKER_GROUPS = (
+    ("tests/docker/test_https_overlay.py", "docker-engine"),
+    ("tests/deploy/", "docker-engine"),
+    ("tests/docker/", "docker-compose"),
+)
+
+
+def _group(nodeid):
+    path = nodeid.split("::", 1)[0]
+    return next((group for prefix, group in DOCKER_GROUPS if path.startswith(prefix)), path)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items):
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(_group(item.nodeid)))
+    items.sort(key=lambda item: not _group(item.nodeid).startswith("docker-"))
+
+
+def pytest_configure(config):
+    # One id for the whole run, inherited by the workers: files shared across them carry it.
+    if not hasattr(config, "workerinput"):
+        os.environ["STACK_TEST_RUN"] = uuid.uuid4().hex[:12]
+
+
+def _dockerd_pid_file():
+    return RUN_ROOT / "tests" / f"dockerd-{os.environ['STACK_TEST_RUN']}.pid"
+
+
+def pytest_sessionfinish(session):
+    if not hasattr(session.config, "workerinput"):
+        _stop_dockerd_we_started()
+        (RUN_ROOT / "tests" / f"docker-{os.environ['STACK_TEST_RUN']}.lock").unlink(missing_ok=True)
+
+
+def _stop_dockerd_we_started():
+    """Stop the dockerd a worker of this run started (after every worker has finished)."""
+    pid_file = _dockerd_pid_file()
+    if not pid_file.exists():
+        return
+    pid = int(pid_file.read_text())
+    pid_file.unlink()
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and os.path.exists(f"/proc/{pid}"):
+        time.sleep(0.2)
+    if os.path.exists(f"/proc/{pid}"):
+        os.kill(pid, signal.SIGKILL)
 
 
 def pytest_runtest_logreport(report):
@@ -46,8 +108,11 @@ def pytest_terminal_summary(terminalreporter):
 
 @pytest.fixture(scope="session")
 def built_frontend():
-    """frontend/dist built once for the default prefix (npm ci + vite build when stale)."""
-    return spa.build({"API_PREFIX": "/api"})
+    """frontend/dist built once for the default prefix (npm ci + vite build when stale); one
+    worker builds while the others wait."""
+    (RUN_ROOT / "tests").mkdir(parents=True, exist_ok=True)
+    with FileLock(RUN_ROOT / "tests" / "spa-build.lock"):
+        return spa.build({"API_PREFIX": "/api"})
 
 
 @pytest.fixture(scope="session")
@@ -105,25 +170,24 @@ def stack(start_stack):
 def docker_engine():
     """A Docker engine with Compose v2 and every base image (started, installed or built as
     look-alikes when missing; see support/docker). Skips, naming the reason, when Docker cannot
-    run here; stops at the end only a dockerd that it started itself."""
+    run here. A dockerd started here is stopped once the whole run is over, not by this worker."""
     from support.docker import DockerUnavailable, ensure_base_images, ensure_compose, ensure_engine
 
-    try:
-        engine = ensure_engine()
-    except DockerUnavailable as exc:
-        pytest.skip(f"DOCKER TESTS NOT RUN: {exc}")
-    try:
-        engine.compose_version = ensure_compose()
-        engine.base_images = ensure_base_images()
-    except DockerUnavailable as exc:
-        engine.stop()
-        pytest.skip(f"DOCKER TESTS NOT RUN: {exc}")
+    (RUN_ROOT / "tests").mkdir(parents=True, exist_ok=True)
+    with FileLock(RUN_ROOT / "tests" / f"docker-{os.environ['STACK_TEST_RUN']}.lock"):
+        try:
+            engine = ensure_engine()
+            if engine.process is not None:
+                _dockerd_pid_file().write_text(str(engine.process.pid))
+            engine.compose_version = ensure_compose()
+            engine.base_images = ensure_base_images()
+        except DockerUnavailable as exc:
+            pytest.skip(f"DOCKER TESTS NOT RUN: {exc}")
     print(
         f"\ndocker: engine {engine.server_version}, compose {engine.compose_version}, base images {engine.base_images}",
         flush=True,
     )
-    yield engine
-    engine.stop()
+    return engine
 
 
 @pytest.fixture(scope="session")
