@@ -90,7 +90,7 @@ bench: $(VENV)/.bench $(NPM_STAMP) ## Measure where a request's time goes, front
 	$(PY) -m bench $(if $(QUICK),--quick) $(BENCH_ARGS)
 else
 bench:
-	$(error make bench: the benchmark (bench/) is not part of this project; copier copy --data with_bench=true makes a project with it)
+	$(error make bench: the benchmark (bench/) is not part of this project; copier copy --data with_bench=true makes one with it, copier update --trust --data with_bench=true adds it here)
 endif
 
 clean: ## Remove the venv, node_modules, the build and runtime files

@@ -138,6 +138,7 @@ def test_make_without_the_benchmark(project):
     lines = (bench.stdout + bench.stderr).strip().splitlines()
     assert len(lines) == 1, lines
     assert "not part of this project" in lines[0] and "copier copy --data with_bench=true" in lines[0]
+    assert "copier update --trust --data with_bench=true" in lines[0]
     # What the other tasks would run (-n): nothing of bench/ is asked for.
     dry = run(["make", "-n", "lock", "test", "up"], project)
     assert "bench" not in dry
