@@ -25,6 +25,7 @@ NOT_COUNTED = {
     "test-results",
     "__pycache__",
     ".pytest_cache",
+    ".ruff_cache",
 }
 KINDS = ("product", "locks", "tests", "tooling")
 
