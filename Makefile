@@ -18,12 +18,16 @@ BENCH_ARGS ?=
 TEST_WORKERS ?= 4
 # bash for the recipes' $$SECONDS (each step's time).
 SHELL := /bin/bash
+# The benchmark (bench/) is the template's own tool: a copier copy leaves it out unless asked
+# for (with_bench=true). Without it, make bench says so in one line and fails, make help does not
+# list it, and make lock skips its lock.
+BENCH := $(wildcard bench/requirements.txt)
 
 .DEFAULT_GOAL := help
 .PHONY: help up dev down https https-local doctor systemd test test-unit test-docker lint format audit lock rename bench clean
 
 help: ## List the tasks
-	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk -v hide="$(if $(BENCH),,bench)" 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / && $$1 != hide {printf "  make %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 up: $(VENV)/.runtime ## Run the full stack in the foreground (Docker if an engine answers, else native)
 	@$(PY) -m stack up
@@ -79,16 +83,21 @@ lock: $(VENV)/.dev ## Re-resolve the Python locks (full tree, hashes) from the *
 	$(UV_COMPILE) --python-version 3.10 backend/requirements.in -o backend/requirements.txt
 	$(UV_COMPILE) --python-version 3.10 stack/requirements.in -o stack/requirements.txt
 	$(UV_COMPILE) --python-version 3.11 requirements-dev.in -o requirements-dev.txt
-	$(UV_COMPILE) --python-version 3.11 bench/requirements.in -o bench/requirements.txt
+	$(if $(BENCH),$(UV_COMPILE) --python-version 3.11 bench/requirements.in -o bench/requirements.txt)
 
 rename: $(VENV)/.runtime ## Make it your app: make rename TITLE="My app" [NAME=my-app PREFIX=/api PORT=8000 DOMAIN=...]
 	@# The answers reach the shell as environment variables, so quotes in a title stay as typed.
 	@$(PY) -m stack rename $(if $(NAME),--name "$$NAME") $(if $(TITLE),--title "$$TITLE") \
 	  $(if $(PREFIX),--prefix "$$PREFIX") $(if $(PORT),--port "$$PORT") $(if $(DOMAIN),--domain "$$DOMAIN")
 
+ifneq ($(BENCH),)
 bench: $(VENV)/.bench $(NPM_STAMP) ## Measure where a request's time goes, fronts, workers, scaling (~9 min; QUICK=1 ~2 min; not in test)
 	@$(PY) -m stack tools nginx envsubst wrk caddy haproxy
 	$(PY) -m bench $(if $(QUICK),--quick) $(BENCH_ARGS)
+else
+bench:
+	$(error make bench: the benchmark (bench/) is not part of this project; copier copy --data with_bench=true makes one with it, copier update --trust --data with_bench=true adds it here)
+endif
 
 clean: ## Remove the venv, node_modules, the build and runtime files
 	rm -rf $(VENV) frontend/node_modules frontend/dist .run test-results .tools
@@ -109,9 +118,11 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.txt
 	@touch $@
 
+ifneq ($(BENCH),)
 $(VENV)/.bench: $(VENV)/.dev bench/requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r bench/requirements.txt
 	@touch $@
+endif
 
 # npm ci shows advisories (make audit checks them); the stamp is npm's own, rewritten by every ci.
 # The runner (python -m stack npm) picks the Node, so it needs the runtime packages first.

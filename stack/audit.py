@@ -12,10 +12,17 @@ import sys
 from . import node
 from .env import ROOT
 
-LOCKS = ("backend/requirements.txt", "stack/requirements.txt", "requirements-dev.txt", "bench/requirements.txt")
+LOCKS = ("backend/requirements.txt", "stack/requirements.txt", "requirements-dev.txt")
+# The benchmark's lock, only where bench/ is: a copier copy leaves it out unless with_bench=true.
+BENCH_LOCK = "bench/requirements.txt"
 # What npm and pip-audit print when the service did not answer (as opposed to finding something).
 _NPM_NO_SERVICE = ("audit endpoint returned an error", "ENOTFOUND", "EAI_AGAIN", "ECONNREFUSED", "ETIMEDOUT")
 _PIP_NO_SERVICE = ("could not be audited", "ConnectionError", "ServiceError", "Max retries exceeded")
+
+
+def python_locks(root=ROOT):
+    """The hashed Python locks of the project: the product's, and the benchmark's where it is."""
+    return LOCKS + ((BENCH_LOCK,) if (root / BENCH_LOCK).exists() else ())
 
 
 def _run(args, cwd, env=None):
@@ -51,7 +58,7 @@ def pip_audit():
         "--disable-pip",
         "--require-hashes",
     ]
-    for lock in LOCKS:
+    for lock in python_locks():
         args += ["-r", lock]
     code, out = _run(args, ROOT)
     return status(code, out, _PIP_NO_SERVICE), out

@@ -1,16 +1,15 @@
 """The Python locks agree with the pins they are made from (`make lock` after editing a .in file),
-and every locked package carries hashes, as `pip install --require-hashes` needs."""
+and every locked package carries hashes, as `pip install --require-hashes` needs. The locks are
+the ones `make audit` checks: the product's, and the benchmark's where bench/ is."""
 
 import re
 
 import pytest
 
+from stack.audit import python_locks
 from stack.env import ROOT
 
-LOCKS = {
-    f"{name}.in": f"{name}.txt"
-    for name in ("backend/requirements", "stack/requirements", "requirements-dev", "bench/requirements")
-}
+LOCKS = {lock.removesuffix(".txt") + ".in": lock for lock in python_locks()}
 PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)", re.M)
 
 

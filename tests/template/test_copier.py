@@ -1,7 +1,10 @@
 """`copier copy` of this checkout with answers unlike the defaults, as a template user starts a
 project: the new project's unit suites pass, and its name, title, prefix, port and domain are the
-answers, with the old title and prefix left nowhere."""
+answers, with the old title and prefix left nowhere. The copy is the product and its tests: the
+template's own tooling (bench/, tests/bench/, tests/template/, copier.yml) stays behind unless
+with_bench=true keeps the benchmark, and the Makefile says so instead of breaking."""
 
+import os
 import re
 import subprocess
 import sys
@@ -9,9 +12,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from template.line_counts import stay_behind
 
 from stack import rename
-from support.copies import ROOT, clean_env, link_installed, run, run_unit_suites
+from support.copies import ROOT, SHARED, clean_env, link_installed, run, run_unit_suites
 
 COPIER = str(Path(sys.executable).parent / "copier")
 ANSWERS = {
@@ -64,7 +68,7 @@ def test_unit_suites_pass_in_the_new_project(project):
     "file, line",
     [
         ("frontend/src/site.js", "export const SITE_TITLE = 'Kestrel Board'"),
-        ("backend/app/settings.py", '    api_prefix: str = "/v2/svc"'),
+        ("backend/app/settings.py", '    "API_PREFIX": "/v2/svc",'),
         ("frontend/vite.config.js", "export const DEFAULT_API_PREFIX = '/v2/svc'"),
         (".env.example", "API_PREFIX=/v2/svc"),
         (".env.example", "HTTP_PORT=9137"),
@@ -95,9 +99,66 @@ def test_old_title_and_prefix_are_nowhere(project):
 def test_answers_are_kept_for_copier_update(project):
     answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
     assert {key: str(answers[key]) for key in ANSWERS} == ANSWERS
+    assert answers["with_bench"] is False
     assert answers["_src_path"] == str(ROOT)
-    assert not (project / "copier.yml").exists()
-    assert not (project / "tests/template/test_copier.py").exists()
+
+
+def walk(project):
+    """Every folder and file of the project (relative, POSIX), not entering the linked installs."""
+    for folder, dirs, files in os.walk(project):
+        here = Path(folder).relative_to(project)
+        dirs[:] = [d for d in dirs if (here / d).as_posix() not in SHARED]
+        yield from ((here / name).as_posix() for name in dirs + files)
+
+
+def test_the_template_tooling_stays_behind(project):
+    found = list(walk(project))
+    assert [path for path in found if stay_behind(path)] == []
+    assert [path for path in found if path.endswith(".jinja")] == []
+    assert {"backend", "stack", "tests/unit", "tests/support", "Makefile", ".copier-answers.yml"} <= set(found)
+
+
+def test_dependabot_watches_only_folders_the_copy_has(project):
+    config = yaml.safe_load((project / ".github/dependabot.yml").read_text())
+    folders = {d for update in config["updates"] for d in update.get("directories") or [update["directory"]]}
+    assert "/backend" in folders
+    assert [d for d in folders if not (project / d.lstrip("/")).is_dir()] == []
+
+
+def make(project, *args):
+    return subprocess.run(["make", *args], cwd=project, env=clean_env(), capture_output=True, text=True, timeout=60)
+
+
+def test_make_without_the_benchmark(project):
+    help_out = run(["make", "help"], project)
+    assert "make up " in help_out and "make test " in help_out
+    assert "make bench" not in help_out
+    bench = make(project, "bench")
+    assert bench.returncode != 0
+    lines = (bench.stdout + bench.stderr).strip().splitlines()
+    assert len(lines) == 1, lines
+    assert "not part of this project" in lines[0] and "copier copy --data with_bench=true" in lines[0]
+    assert "copier update --trust --data with_bench=true" in lines[0]
+    # What the other tasks would run (-n): nothing of bench/ is asked for.
+    dry = run(["make", "-n", "lock", "test", "up"], project)
+    assert "bench" not in dry
+
+
+def test_the_root_level_tests_pass_in_the_new_project(project):
+    tests = sorted(str(path.relative_to(project)) for path in (project / "tests").glob("test_*.py"))
+    assert "tests/test_locks.py" in tests
+    out = run([sys.executable, "-m", "pytest", *tests, "-q", "-p", "no:cacheprovider"], project)
+    assert re.search(r"\d+ passed", out) and "failed" not in out, out
+
+
+def test_with_bench_true_keeps_the_benchmark(tmp_path):
+    dest = tmp_path / "with-bench"
+    done = copier_copy(dest, {"with_bench": "true"})
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (dest / "bench/__main__.py").is_file() and (dest / "tests/bench/test_bench.py").is_file()
+    assert not (dest / "tests/template").exists() and not (dest / "copier.yml").exists()
+    assert "      - /bench" in (dest / ".github/dependabot.yml").read_text().splitlines()
+    assert "make bench " in run(["make", "help"], dest)
 
 
 def test_a_bad_prefix_is_refused_before_anything_is_written(tmp_path):

@@ -33,3 +33,10 @@ PIP_FOUND = (
 )
 def test_status_from_the_tools_output(code, out, marks, expected):
     assert audit.status(code, out, marks) == expected
+
+
+def test_the_benchmark_lock_is_audited_only_where_bench_is(tmp_path):
+    assert audit.python_locks(tmp_path) == audit.LOCKS
+    (tmp_path / "bench").mkdir()
+    (tmp_path / audit.BENCH_LOCK).write_text("")
+    assert audit.python_locks(tmp_path) == (*audit.LOCKS, "bench/requirements.txt")
