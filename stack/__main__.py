@@ -20,18 +20,30 @@ def _pid_file(name):
     return RUN_ROOT / name / "runner.pid"
 
 
-docker_answers = docker_mode.engine_answers
-
-
-def choose_mode(settings):
+def choose_mode(settings, announce=False):
+    """docker or native: STACK when set, else Docker when its engine answers and native when
+    there is no docker command. Docker installed but unusable is an error naming the cause, never
+    a silent switch to native. announce: print the choice and why in one line."""
     mode = settings.get("STACK", "").strip().lower()
     if mode not in ("", "docker", "native"):
         raise StackError(f"STACK={mode!r} is not a mode: use docker or native, or leave it empty to choose.")
-    if mode == "docker" and not docker_answers():
-        raise StackError(
-            "STACK=docker, but no Docker engine answers ('docker info' fails): start Docker, or use STACK=native."
-        )
-    return mode or ("docker" if docker_answers() else "native")
+    if mode == "native":
+        if announce:
+            print("stack: STACK=native: running natively", flush=True)
+        return mode
+    state, detail = docker_mode.engine_state()
+    if state == "ready":
+        if announce:
+            print(
+                f"stack: Docker engine {detail} answers{' (STACK=docker)' if mode else ''}: running in Docker",
+                flush=True,
+            )
+        return "docker"
+    if state == "absent" and not mode:
+        if announce:
+            print("stack: no docker command on this machine: running natively (STACK=docker forces Docker)", flush=True)
+        return "native"
+    raise docker_mode.unusable_engine_error(state, detail, forced=bool(mode))
 
 
 def up_native(settings, name, stack):
@@ -57,23 +69,21 @@ def up_native(settings, name, stack):
     print("stack: stopped; nothing left running.")
 
 
-def _run(args, native_stack, what):
+def _run(args, native_stack):
     """Docker when an engine answers (or STACK=docker), else the native stack in the foreground."""
     # Every setting is checked first, in either mode, before anything is built or started.
     settings = stack_settings.validate(stack_env.load())
-    if choose_mode(settings) == "docker":
+    if choose_mode(settings, announce=True) == "docker":
         sys.exit(docker_mode.up(settings, dev=native_stack is DevStack))
-    why = "STACK=native" if settings.get("STACK", "").strip().lower() == "native" else "no Docker engine answers"
-    print(f"stack: {why}: running {what} natively", flush=True)
     up_native(settings, args.name, native_stack(settings, name=args.name))
 
 
 def cmd_up(args):
-    _run(args, NativeStack, "the stack")
+    _run(args, NativeStack)
 
 
 def cmd_dev(args):
-    _run(args, DevStack, "the stack in dev mode")
+    _run(args, DevStack)
 
 
 def cmd_down(args):
@@ -82,8 +92,11 @@ def cmd_down(args):
     # Without --name: whichever of `make up` and `make dev` runs.
     for name in [args.name] if args.name else ["native", "dev", "https"]:
         stopped = _stop_runner(name) or stopped
-    if choose_mode(settings) == "docker":
+    mode = settings.get("STACK", "").strip().lower()
+    if mode != "native" and docker_mode.engine_answers():
         docker_mode.down(settings)
+    elif mode == "docker":
+        raise docker_mode.unusable_engine_error(*docker_mode.engine_state(), forced=True)
     elif not stopped:
         print("stack: nothing to stop.")
 
@@ -125,7 +138,7 @@ def cmd_https(args):
 
     settings = stack_env.load()
     stack_env.http_port(settings)
-    docker = choose_mode(settings) == "docker"
+    docker = choose_mode(settings, announce=True) == "docker"
     # Every setting is checked before anything starts.
     front = https.PROXY_ADDRESS["docker" if docker else "native"]
     updates = https.check(settings, local=args.local, front=front)
@@ -133,7 +146,7 @@ def cmd_https(args):
     if docker:
         os.environ.update(updates)
         sys.exit(docker_mode.up(settings, https=True))
-    print("stack: running the stack natively behind Caddy (no Docker engine answers, or STACK=native)", flush=True)
+    print("stack: natively, behind Caddy from this machine", flush=True)
     up_native(settings, args.name, HttpsStack(settings, name=args.name))
 
 

@@ -135,11 +135,53 @@ def down(settings):
     return True
 
 
+def engine_state(docker=("docker",)):
+    """(state, detail) of the Docker engine as this user sees it:
+
+    "ready" (detail: the engine's version), "absent" (no docker command), "refused" (the
+    daemon's socket does not let this user in), "down" (no daemon answers), "error" (another
+    failure; detail: docker's own words). docker: the command that runs the docker client."""
+    if shutil.which(docker[-1]) is None:
+        return "absent", ""
+    try:
+        done = subprocess.run(
+            [*docker, "version", "--format", "{{.Server.Version}}"], capture_output=True, text=True, timeout=15
+        )
+    except subprocess.TimeoutExpired:
+        return "down", "'docker version' got no answer within 15 s"
+    except OSError as exc:
+        return "error", str(exc)
+    words = (done.stderr or "").strip()
+    if done.returncode == 0 and done.stdout.strip():
+        return "ready", done.stdout.strip()
+    if "permission denied" in words.lower():
+        return "refused", words.splitlines()[-1] if words else ""
+    if "cannot connect to the docker daemon" in words.lower() or "is the docker daemon running" in words.lower():
+        return "down", words.splitlines()[-1] if words else ""
+    return "error", words.splitlines()[-1] if words else f"exit {done.returncode}"
+
+
 def engine_answers():
     """True when a Docker engine answers (not just a docker client on PATH)."""
-    if shutil.which("docker") is None:
-        return False
-    try:
-        return subprocess.run(["docker", "info"], capture_output=True, timeout=10).returncode == 0
-    except (OSError, subprocess.TimeoutExpired):
-        return False
+    return engine_state()[0] == "ready"
+
+
+def unusable_engine_error(state, detail, forced):
+    """The one line for an engine that is installed but cannot be used: the cause and the fixes."""
+    why = {
+        "refused": "Docker is installed, but this user may not use its engine (permission denied on its socket)",
+        "down": "Docker is installed, but no Docker engine answers",
+        "error": "Docker is installed, but 'docker version' fails",
+        "absent": "there is no docker command on this machine",
+    }[state]
+    fix = {
+        "refused": "add yourself to the docker group (sudo usermod -aG docker $USER, then log in again) or "
+        "run with sudo",
+        "down": "start the engine (sudo systemctl start docker, or Docker Desktop)",
+        "error": "see what 'docker version' says",
+        "absent": "install Docker with the Compose v2 plugin",
+    }[state]
+    said = f" ({detail})" if detail and state != "absent" else ""
+    if forced:
+        return StackError(f"STACK=docker, but {why[0].lower()}{why[1:]}{said}: {fix}, or use STACK=native.")
+    return StackError(f"{why}{said}: {fix}; or run without Docker: STACK=native make up.")
