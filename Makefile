@@ -56,7 +56,7 @@ test: ## Install what the tests need, then lint and run every test (each step ti
 	  && echo "time: installs $$SECONDS s"
 	@SECONDS=0; $(MAKE) --no-print-directory lint && echo "time: lint $$SECONDS s"
 	@SECONDS=0; $(NPM) run --silent test:unit && echo "time: vitest $$SECONDS s"
-	@SECONDS=0; $(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS); status=$$?; \
+	@SECONDS=0; $(PY) -m pytest -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder $(PYTEST_ARGS); status=$$?; \
 	  echo "time: pytest $$SECONDS s ($(TEST_WORKERS) workers)"; exit $$status
 
 test-unit: $(VENV)/.dev $(NPM_STAMP) ## Only the unit tests (Flask test client, Vitest)

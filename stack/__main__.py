@@ -20,29 +20,21 @@ def _pid_file(name):
     return RUN_ROOT / name / "runner.pid"
 
 
-def choose_mode(settings, announce=False):
-    """docker or native: STACK when set, else Docker when its engine answers and native when
-    there is no docker command. Docker installed but unusable is an error naming the cause, never
-    a silent switch to native. announce: print the choice and why in one line."""
+def choose_mode(settings):
+    """(mode, why): docker or native, and a line saying which and why. STACK when set, else
+    Docker when its engine answers and native when there is no docker command. Docker installed
+    but unusable is an error naming the cause, never a silent switch to native."""
     mode = settings.get("STACK", "").strip().lower()
     if mode not in ("", "docker", "native"):
         raise StackError(f"STACK={mode!r} is not a mode: use docker or native, or leave it empty to choose.")
     if mode == "native":
-        if announce:
-            print("stack: STACK=native: running natively", flush=True)
-        return mode
+        return mode, "stack: STACK=native: running natively"
     state, detail = docker_mode.engine_state()
     if state == "ready":
-        if announce:
-            print(
-                f"stack: Docker engine {detail} answers{' (STACK=docker)' if mode else ''}: running in Docker",
-                flush=True,
-            )
-        return "docker"
+        forced = " (STACK=docker)" if mode else ""
+        return "docker", f"stack: Docker engine {detail} answers{forced}: running in Docker"
     if state == "absent" and not mode:
-        if announce:
-            print("stack: no docker command on this machine: running natively (STACK=docker forces Docker)", flush=True)
-        return "native"
+        return "native", "stack: no docker command on this machine: running natively (STACK=docker forces Docker)"
     raise docker_mode.unusable_engine_error(state, detail, forced=bool(mode))
 
 
@@ -73,7 +65,9 @@ def _run(args, native_stack):
     """Docker when an engine answers (or STACK=docker), else the native stack in the foreground."""
     # Every setting is checked first, in either mode, before anything is built or started.
     settings = stack_settings.validate(stack_env.load())
-    if choose_mode(settings, announce=True) == "docker":
+    mode, why = choose_mode(settings)
+    print(why, flush=True)
+    if mode == "docker":
         sys.exit(docker_mode.up(settings, dev=native_stack is DevStack))
     up_native(settings, args.name, native_stack(settings, name=args.name))
 
@@ -138,11 +132,12 @@ def cmd_https(args):
 
     settings = stack_env.load()
     stack_env.http_port(settings)
-    docker = choose_mode(settings, announce=True) == "docker"
+    mode, why = choose_mode(settings)
+    docker = mode == "docker"
     # Every setting is checked before anything starts.
-    front = https.PROXY_ADDRESS["docker" if docker else "native"]
-    updates = https.check(settings, local=args.local, front=front)
+    updates = https.check(settings, local=args.local, front=https.PROXY_ADDRESS[mode])
     settings.update(updates)
+    print(why, flush=True)
     if docker:
         os.environ.update(updates)
         sys.exit(docker_mode.up(settings, https=True))

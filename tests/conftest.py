@@ -31,10 +31,10 @@ def _suite(nodeid):
 
 
 # ---- parallel suites ---------------------------------------------------------------------------
-# `make test` runs pytest-xdist workers with --dist loadgroup: every test module is a group (its
-# module fixtures start once, on one worker), and the Docker suites are two groups, which go
-# first because they take longest: the compose stack's users, and the rest of what needs the
-# engine (its own images, Swarm). The engine is shared: the first worker to need it starts it,
+# `make test` runs pytest-xdist workers, each taking one group at a time: a test module (its
+# module fixtures start once, on one worker), or one of the two Docker groups, which go first
+# because they take longest: the compose stack's users, and the rest of what needs the engine
+# (images of its own, Swarm). The engine is shared: the first worker to need it starts it,
 # under a lock, and the controller stops it at the very end (_stop_dockerd_we_started).
 DOCKER_GROUPS = (
     ("tests/docker/test_https_overlay.py", "docker-engine"),
@@ -48,11 +48,21 @@ def _group(nodeid):
     return next((group for prefix, group in DOCKER_GROUPS if path.startswith(prefix)), path)
 
 
-@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items):
-    for item in items:
-        item.add_marker(pytest.mark.xdist_group(_group(item.nodeid)))
     items.sort(key=lambda item: not _group(item.nodeid).startswith("docker-"))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """xdist's loadscope, with the groups above as its scopes (its own loadgroup marks do not
+    take with pytest 9, which no longer lets a plugin rename a test's node id)."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class GroupScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid):
+            return _group(nodeid)
+
+    return GroupScheduling(config, log)
 
 
 def pytest_configure(config):
