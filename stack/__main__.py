@@ -1,4 +1,4 @@
-"""Command line of the stack runner: `python -m stack {up,dev,down,tools} ...` (see `make help`)."""
+"""The stack runner: `python -m stack COMMAND`; each Makefile target calls one command."""
 
 import argparse
 import os

@@ -1,8 +1,12 @@
 """What the native stack's children get from the settings (stack/native.py), without starting them."""
 
+import os
+import re
+
 import pytest
 
 from stack import settings as stack_settings
+from stack.env import ROOT
 from stack.native import NativeStack
 
 
@@ -28,3 +32,27 @@ def test_no_child_gets_an_empty_setting(tmp_path, monkeypatch):
         defaults["API_PREFIX"],
         defaults["GUNICORN_THREADS"],
     ]
+
+
+def test_the_ready_lines_in_the_docs_are_what_the_runner_prints(monkeypatch):
+    """docs/native.md's example (the defaults, a 2-core machine, a checkout at /srv/app)."""
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    stack = NativeStack(stack_settings.validate({}), name="native")
+    printed = [f"stack: {stack.ready_line(name)}" for name in ("gunicorn", "nginx")]
+    docs = (ROOT / "docs" / "native.md").read_text().splitlines()
+    shown = [
+        line.replace("/srv/app", str(ROOT))
+        for line in docs
+        if line.startswith(("stack: gunicorn ready", "stack: nginx ready"))
+    ]
+    assert shown == printed
+
+
+def test_help_lists_every_command_the_makefile_calls(capsys):
+    from stack.__main__ import main
+
+    called = set(re.findall(r"\$\(PY\) -m stack ([a-z]+)", (ROOT / "Makefile").read_text()))
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    listed = set(re.search(r"\{([a-z,]+)\}", capsys.readouterr().out).group(1).split(","))
+    assert called and called <= listed
