@@ -19,7 +19,7 @@ def read_dotenv(path, warn=None):
     (comments, inline `# ...` after an unquoted value, quotes, `export`, ${VAR}); a key without a
     value is empty. A line it cannot parse is an error naming the line; a key that is not a
     setting is reported to `warn` with the nearest setting's name."""
-    from .settings import SETTING_NAMES
+    from .settings import OWN_PREFIX, SETTING_NAMES
 
     if not path.exists():
         return {}
@@ -28,7 +28,7 @@ def read_dotenv(path, warn=None):
         if binding.error:
             line = binding.original.string.strip()
             raise StackError(f"{path}:{binding.original.line}: not a KEY=VALUE line: {line!r}")
-        if binding.key and binding.key not in SETTING_NAMES and warn:
+        if binding.key and binding.key not in SETTING_NAMES and not binding.key.startswith(OWN_PREFIX) and warn:
             close = difflib.get_close_matches(binding.key.upper(), SETTING_NAMES, n=1, cutoff=0.6)
             hint = f"; did you mean {close[0]}?" if close else "; the settings are listed in .env.example"
             warn(f"{path.name}:{binding.original.line}: {binding.key} is not a setting of the stack{hint}")

@@ -114,6 +114,17 @@ SETTINGS = (
 )
 SETTING_NAMES = tuple(s.name for s in SETTINGS)
 DEFAULTS = {s.name: s.default for s in SETTINGS}
+# A team's own settings: any name that starts with this reaches the API in every mode (.env
+# natively and in Docker, the settings ConfigMap in Kubernetes), with no list to edit; the API
+# reads it with os.environ (docs/settings.md, "Your own settings").
+OWN_PREFIX = "APP_"
+
+
+def own(values):
+    """The team's own settings among `values` (names with OWN_PREFIX), in their order."""
+    return {name: value for name, value in values.items() if name.startswith(OWN_PREFIX)}
+
+
 assert set(_API_DEFAULTS) <= set(SETTING_NAMES), "every setting the API reads is a setting of the stack"
 
 

@@ -28,7 +28,7 @@ from pathlib import Path
 from . import access, spa
 from .env import ROOT, http_port
 from .errors import StackError
-from .settings import read_by
+from .settings import own, read_by
 from .supervision import CRASH_LIMIT, CRASH_WINDOW
 
 
@@ -41,6 +41,13 @@ def _env_line(key, value):
 def _exec(args):
     # systemd splits ExecStart like a shell does for quotes; a literal % is written %%, $ is $$.
     return shlex.join(args).replace("%", "%%").replace("$", "$$")
+
+
+def api_environment(settings, bind):
+    """stack.env: what the API reads, the team's own APP_* settings included (nginx reads nothing
+    at run time: its config is rendered here)."""
+    env = {key: settings.get(key, "") for key in read_by("api")} | own(settings)
+    return env | {"API_BIND": bind, "PYTHONUNBUFFERED": "1"}
 
 
 def render(settings, out, user, name="app", python=None, build=True):
@@ -67,9 +74,7 @@ def render(settings, out, user, name="app", python=None, build=True):
     port = str(http_port(settings))
     bind = settings.get("API_BIND") or f"unix:/run/{name}/gunicorn.sock"
 
-    # What the API reads (nginx reads nothing at run time: its config is rendered here).
-    env = {key: settings.get(key, "") for key in read_by("api")}
-    env.update(API_BIND=bind, PYTHONUNBUFFERED="1")
+    env = api_environment(settings, bind)
     (out / "stack.env").write_text(
         "# The stack's settings for its systemd services (written by `python -m stack systemd`).\n"
         + "".join(_env_line(k, v) + "\n" for k, v in env.items())

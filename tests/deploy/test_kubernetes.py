@@ -6,6 +6,7 @@ production pods' containers run on Docker under their own security context."""
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -449,3 +450,17 @@ def test_pod_containers_run_under_their_security_context(production, images):
         for container in started:
             container.remove(force=True)
         network.remove()
+
+
+def test_a_teams_own_setting_reaches_the_api_pods_from_settings_env(tmp_path):
+    """One line in the production overlay's settings.env: the ConfigMap carries it, and the api
+    container takes that ConfigMap whole (no list of names to edit; docs/settings.md)."""
+    shutil.copytree(ROOT / "deploy" / "k8s", tmp_path / "k8s")
+    overlay = tmp_path / "k8s" / "overlays" / "production"
+    with open(overlay / "settings.env", "a") as settings_env:
+        settings_env.write("APP_GREETING=hello from settings.env\n")
+    rendered = Rendered(kustomize(overlay))
+    config_map = rendered.get("ConfigMap")
+    assert config_map["data"]["APP_GREETING"] == "hello from settings.env"
+    sources = [s["configMapRef"]["name"] for s in rendered.container("api")["envFrom"] if "configMapRef" in s]
+    assert sources == [config_map["metadata"]["name"]]
