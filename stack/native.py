@@ -93,8 +93,11 @@ class NativeStack:
     """
 
     # The service whose ready line shows each setting that differs from its default.
-    SHOWN = {service: stack_settings.shown_by(key) for service, key in (("gunicorn", "api"), ("nginx", "nginx"))}
-    SHOWN["vite"] = stack_settings.shown_by("vite")
+    SHOWN = {
+        "gunicorn": stack_settings.shown_by("api"),
+        "nginx": stack_settings.shown_by("nginx"),
+        "vite": stack_settings.shown_by("vite"),
+    }
 
     def __init__(self, settings, name="native", quiet=False, build=True):
         self.settings = dict(settings)
