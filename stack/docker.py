@@ -142,7 +142,7 @@ def _kill_group(proc):
 def down(settings):
     """`docker compose down` for the production, dev and https files; says so when nothing runs."""
     require_compose()
-    base = ["docker", "compose", *compose_files(settings, dev=True, https=True)]
+    base = _every_file(settings)
     env = compose_env(settings)
     listed = subprocess.run([*base, "ps", "--all", "--quiet"], cwd=ROOT, env=env, capture_output=True, text=True)
     if listed.returncode == 0 and not listed.stdout.strip():
@@ -150,6 +150,28 @@ def down(settings):
         return False
     subprocess.run([*base, "down"], cwd=ROOT, env=env, check=False)
     return True
+
+
+def logs_command(settings):
+    """`docker compose logs -f` for whichever of the production, dev and https files ran."""
+    return [*_every_file(settings), "logs", "-f", "--tail", "20"]
+
+
+def _every_file(settings):
+    return ["docker", "compose", *compose_files(settings, dev=True, https=True)]
+
+
+def logs(settings):
+    """Follow the containers' logs (nginx and gunicorn write to stdout and stderr) until Ctrl-C."""
+    require_compose()
+    env = compose_env(settings)
+    command = logs_command(settings)
+    listed = subprocess.run([*_every_file(settings), "ps", "--all", "--quiet"], cwd=ROOT, env=env, capture_output=True)
+    if listed.returncode == 0 and not listed.stdout.strip():
+        raise StackError("no container of this project exists: start the stack first (make up).")
+    print(f"stack: {' '.join(command)}", flush=True)
+    os.chdir(ROOT)
+    os.execvpe(command[0], command, env)
 
 
 def engine_state(docker=("docker",)):
