@@ -24,7 +24,7 @@ SHELL := /bin/bash
 BENCH := $(wildcard bench/requirements.txt)
 
 .DEFAULT_GOAL := help
-.PHONY: help up dev down https https-local doctor systemd test test-unit test-docker lint format audit lock rename bench clean
+.PHONY: help up dev down logs https https-local doctor systemd test test-unit test-docker lint format audit lock rename bench clean
 
 help: ## List the tasks
 	@awk -v hide="$(if $(BENCH),,bench)" 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / && $$1 != hide {printf "  make %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -43,6 +43,9 @@ https-local: $(VENV)/.runtime ## The same at https://localhost:8443/ with Caddy'
 
 down: $(VENV)/.runtime ## Stop a running stack
 	@$(PY) -m stack down
+
+logs: $(VENV)/.runtime ## Follow the logs of the running stack (native: its files in .run/; Docker: compose logs)
+	@$(PY) -m stack logs
 
 systemd: $(VENV)/.runtime ## Write systemd units for the native stack: make systemd [SYSTEMD_ARGS="--user app --out DIR"]
 	@$(PY) -m stack systemd $(SYSTEMD_ARGS)

@@ -8,7 +8,7 @@ import time
 
 from . import docker as docker_mode
 from . import env as stack_env
-from . import node, tools
+from . import logs, node, tools
 from . import settings as stack_settings
 from .dev import DevStack
 from .env import ROOT
@@ -93,6 +93,36 @@ def cmd_down(args):
         raise docker_mode.unusable_engine_error(*docker_mode.engine_state(), forced=True)
     elif not stopped:
         print("stack: nothing to stop.")
+
+
+def cmd_logs(args):
+    """Follow the logs of the stack that runs: a native run's files (tail -F), else the
+    containers' (docker compose logs -f)."""
+    settings = stack_env.load()
+    for name in [args.name] if args.name else ["native", "dev", "https"]:
+        if _runner_alive(name):
+            files = [logs.shown(path) for path in logs.run_logs(RUN_ROOT / name)]
+            print(f"stack: the native stack ({name}) runs: tail -F {' '.join(files)}", flush=True)
+            os.chdir(ROOT)
+            os.execvp("tail", ["tail", "-n", "20", "-F", *files])
+    mode = settings.get("STACK", "").strip().lower()
+    if mode != "native" and docker_mode.engine_answers():
+        docker_mode.logs(settings)
+    which = f"({args.name}) " if args.name else ""
+    engine = " (STACK=native)" if mode == "native" else " and no Docker engine answers"
+    raise StackError(
+        f"no native stack {which}runs{engine}: start one with make up; "
+        f"the last native run's logs stay in .run/{args.name or 'native'}/."
+    )
+
+
+def _runner_alive(name):
+    """Whether the runner whose pid file is in .run/<name>/ is running."""
+    try:
+        os.kill(int(_pid_file(name).read_text()), 0)
+    except (OSError, ValueError):
+        return False
+    return True
 
 
 def _stop_runner(name):
@@ -190,6 +220,7 @@ def main(argv=None):
         ("up", cmd_up, "native", "run the stack in the foreground"),
         ("dev", cmd_dev, "dev", "run it with hot reload: Vite's dev server and gunicorn --reload behind nginx"),
         ("down", cmd_down, None, "stop a running stack"),
+        ("logs", cmd_logs, None, "follow the logs of the running stack, native or Docker"),
     ):
         p = sub.add_parser(command, help=text)
         p.add_argument("--name", default=name, help="folder under .run/ for the native run's config, logs and socket")

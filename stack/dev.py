@@ -21,7 +21,7 @@ from . import logs, node, spa
 from . import settings as stack_settings
 from .env import parse_port
 from .errors import StackError
-from .native import NativeStack, check_port_free
+from .native import NativeStack, check_port_free, url_host
 from .supervision import Program
 
 DEFAULT_VITE_PORT = 5173
@@ -63,7 +63,7 @@ class DevStack(NativeStack):
             GUNICORN_RELOAD="1",
             # Vite: its port, and where its proxy sends the API (nginx, as the browser would).
             VITE_PORT=str(self.vite_port),
-            DEV_API_TARGET=f"http://127.0.0.1:{self.port}",
+            DEV_API_TARGET=f"http://{url_host(self.connect_host)}:{self.port}",
         )
         # npm and Vite: the Node that `make up` builds with.
         return node.environ(env)
@@ -106,7 +106,7 @@ class DevStack(NativeStack):
         return super().ready_line(name)
 
     def check_ports(self):
-        check_port_free(self.port, fix="HTTP_PORT=8080 make dev")
+        check_port_free(self.port, fix="HTTP_PORT=8080 make dev", address=self.bind)
         check_port_free(self.vite_port, fix=f"VITE_PORT={DEFAULT_VITE_PORT + 1} make dev")
 
     def prepare_frontend(self):

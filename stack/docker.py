@@ -33,6 +33,20 @@ def compose_files(settings, dev=False, https=False):
     return [arg for name in files for arg in ("-f", name)]
 
 
+def compose_env(settings):
+    """The environment of every `docker compose` the runner starts: its own, with HTTP_BIND as
+    docker-compose.yml's port entry needs it (an IPv6 address in brackets, `[::1]`). compose
+    reads .env too; the environment wins, so `HTTP_BIND=::1` in .env works through `make up`."""
+    env = dict(os.environ)
+    try:
+        address = stack_env.http_bind(settings)
+    except StackError:  # left as it is: compose names it (make down must still run)
+        return env
+    if address is not None:
+        env["HTTP_BIND"] = f"[{address}]" if address.version == 6 else str(address)
+    return env
+
+
 def require_compose():
     """Docker answers, so Compose v2 must too: say how to get it instead of letting `docker
     compose` fail with "unknown flag"."""
@@ -76,10 +90,10 @@ def up(settings, dev=False, https=False):
     validate_settings(settings)
     base = ["docker", "compose", *compose_files(settings, dev, https)]
     print(f"stack: a Docker engine answers: {' '.join([*base, 'up', '--build'])}", flush=True)
-    return run_attached(base)
+    return run_attached(base, compose_env(settings))
 
 
-def run_attached(base):
+def run_attached(base, env=None):
     """`BASE up --build` with its output in this terminal, in a session of its own, so a Ctrl-C
     (or SIGTERM, SIGHUP) reaches only this runner. The runner then ends that compose client (it
     only builds and shows logs; the containers do not depend on it) and runs `BASE stop`, which
@@ -92,19 +106,21 @@ def run_attached(base):
     signals = []
     previous = {sig: signal.signal(sig, lambda signum, _frame: signals.append(signum)) for sig in STOP_SIGNALS}
     try:
-        client = subprocess.Popen([*base, "up", "--build"], cwd=ROOT, stdin=subprocess.DEVNULL, start_new_session=True)
+        client = subprocess.Popen(
+            [*base, "up", "--build"], cwd=ROOT, env=env, stdin=subprocess.DEVNULL, start_new_session=True
+        )
         while client.poll() is None and not signals:
             time.sleep(0.1)
         if not signals:
             return client.returncode
         _kill_group(client)
         print("\nstack: stopping the containers (docker compose stop) ...", flush=True)
-        stopper = subprocess.Popen([*base, "stop"], cwd=ROOT, stdin=subprocess.DEVNULL, start_new_session=True)
+        stopper = subprocess.Popen([*base, "stop"], cwd=ROOT, env=env, stdin=subprocess.DEVNULL, start_new_session=True)
         while stopper.poll() is None:
             if len(signals) > 1:
                 print("stack: stopping again: killing the containers (docker compose kill) ...", flush=True)
                 _kill_group(stopper)
-                subprocess.run([*base, "kill"], cwd=ROOT, stdin=subprocess.DEVNULL, check=False)
+                subprocess.run([*base, "kill"], cwd=ROOT, env=env, stdin=subprocess.DEVNULL, check=False)
                 break
             time.sleep(0.1)
     finally:
@@ -126,13 +142,36 @@ def _kill_group(proc):
 def down(settings):
     """`docker compose down` for the production, dev and https files; says so when nothing runs."""
     require_compose()
-    base = ["docker", "compose", *compose_files(settings, dev=True, https=True)]
-    listed = subprocess.run([*base, "ps", "--all", "--quiet"], cwd=ROOT, capture_output=True, text=True)
+    base = _every_file(settings)
+    env = compose_env(settings)
+    listed = subprocess.run([*base, "ps", "--all", "--quiet"], cwd=ROOT, env=env, capture_output=True, text=True)
     if listed.returncode == 0 and not listed.stdout.strip():
         print("stack: nothing to stop: no container of this project exists.")
         return False
-    subprocess.run([*base, "down"], cwd=ROOT, check=False)
+    subprocess.run([*base, "down"], cwd=ROOT, env=env, check=False)
     return True
+
+
+def logs_command(settings):
+    """`docker compose logs -f` for whichever of the production, dev and https files ran."""
+    return [*_every_file(settings), "logs", "-f", "--tail", "20"]
+
+
+def _every_file(settings):
+    return ["docker", "compose", *compose_files(settings, dev=True, https=True)]
+
+
+def logs(settings):
+    """Follow the containers' logs (nginx and gunicorn write to stdout and stderr) until Ctrl-C."""
+    require_compose()
+    env = compose_env(settings)
+    command = logs_command(settings)
+    listed = subprocess.run([*_every_file(settings), "ps", "--all", "--quiet"], cwd=ROOT, env=env, capture_output=True)
+    if listed.returncode == 0 and not listed.stdout.strip():
+        raise StackError("no container of this project exists: start the stack first (make up).")
+    print(f"stack: {' '.join(command)}", flush=True)
+    os.chdir(ROOT)
+    os.execvpe(command[0], command, env)
 
 
 def engine_state(docker=("docker",)):

@@ -2,6 +2,7 @@
 
 import difflib
 import io
+import ipaddress
 import os
 import sys
 from pathlib import Path
@@ -59,3 +60,26 @@ def parse_port(value, name):
 
 def http_port(settings):
     return parse_port(settings.get("HTTP_PORT") or DEFAULT_HTTP_PORT, "HTTP_PORT")
+
+
+def parse_bind(value):
+    """HTTP_BIND: the one address the public port is bound to, as an IPv4 or IPv6 address (IPv6
+    with or without brackets); None when empty: every interface."""
+    if not value:
+        return None
+    bare = value[1:-1] if value.startswith("[") and value.endswith("]") else value
+    try:
+        address = ipaddress.ip_address(bare)
+    except ValueError:
+        address = None
+    # No zone id (fe80::1%eth0: nginx's listen does not take one); brackets only around IPv6.
+    if address is None or "%" in bare or (bare != value and address.version != 6):
+        raise StackError(
+            f"HTTP_BIND={value!r} is not an IP address: use one such as 127.0.0.1 or ::1 (or [::1]), "
+            "or leave it empty for every interface."
+        )
+    return address
+
+
+def http_bind(settings):
+    return parse_bind((settings.get("HTTP_BIND") or "").strip())

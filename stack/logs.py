@@ -56,6 +56,16 @@ class Follower:
                     print(f"{label}: {line}", file=self.out, flush=True)
 
 
+# The files of a run folder that `make logs` follows (those a run writes; vite: make dev, caddy:
+# make https), in the order the ready lines name them.
+RUN_LOGS = ("gunicorn", "access", "error", "events", "vite", "caddy")
+
+
+def run_logs(run_dir):
+    """The log files of a native run folder that exist."""
+    return [run_dir / f"{name}.log" for name in RUN_LOGS if (run_dir / f"{name}.log").exists()]
+
+
 def nginx_error(line):
     return bool(_NGINX_ERRORS.search(line))
 

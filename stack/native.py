@@ -64,10 +64,14 @@ def free_port(host="127.0.0.1"):
         return sock.getsockname()[1]
 
 
-def check_port_free(port, fix="HTTP_PORT=8080 make up"):
+def check_port_free(port, fix="HTTP_PORT=8080 make up", address=None):
     """Raise a StackError naming the port when something already listens on it; `fix` is the
-    command that picks another port."""
-    for family, host in ((socket.AF_INET, "0.0.0.0"), (socket.AF_INET6, "::")):
+    command that picks another port. address (HTTP_BIND): check only that address."""
+    if address is None:
+        binds = ((socket.AF_INET, "0.0.0.0"), (socket.AF_INET6, "::"))
+    else:
+        binds = ((socket.AF_INET6 if address.version == 6 else socket.AF_INET, str(address)),)
+    for family, host in binds:
         with socket.socket(family, socket.SOCK_STREAM) as sock:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             if family == socket.AF_INET6:
@@ -75,12 +79,22 @@ def check_port_free(port, fix="HTTP_PORT=8080 make up"):
             try:
                 sock.bind((host, port))
             except OSError as exc:
+                if address is not None and exc.errno == errno.EADDRNOTAVAIL:
+                    raise StackError(
+                        f"HTTP_BIND={address} is not an address of this machine: use one it has "
+                        "(e.g. 127.0.0.1), or leave HTTP_BIND empty for every interface."
+                    ) from None
                 if exc.errno == errno.EADDRNOTAVAIL or exc.errno == errno.EAFNOSUPPORT:
                     continue
                 raise StackError(
                     f"port {port} is already in use ({exc.strerror}). Stop what listens there "
                     f"(see 'ss -ltnp sport = :{port}') or choose another: {fix}"
                 ) from None
+
+
+def url_host(address):
+    """An address as a URL writes it: IPv6 in brackets."""
+    return f"[{address}]" if ":" in address else address
 
 
 class NativeStack:
@@ -102,6 +116,8 @@ class NativeStack:
     def __init__(self, settings, name="native", quiet=False, build=True):
         self.settings = dict(settings)
         self.port = stack_env.http_port(self.settings)
+        # HTTP_BIND: the one address nginx listens on; None: every interface.
+        self.bind = stack_env.http_bind(self.settings)
         self.run_dir = RUN_ROOT / name
         self.quiet = quiet
         self.build = build
@@ -112,7 +128,18 @@ class NativeStack:
     # ---- paths and environment ----------------------------------------------------------------
     @property
     def url(self):
-        return f"http://localhost:{self.port}"
+        host = self.connect_host
+        if host in ("127.0.0.1", "::1"):
+            host = "localhost"
+        return f"http://{url_host(host)}:{self.port}"
+
+    @property
+    def connect_host(self):
+        """The address to reach nginx at from this machine: loopback unless HTTP_BIND names
+        another address."""
+        if self.bind is None or self.bind.is_unspecified:
+            return "::1" if self.bind is not None and self.bind.version == 6 else "127.0.0.1"
+        return str(self.bind)
 
     @property
     def mode(self):
@@ -145,6 +172,7 @@ class NativeStack:
         env.update(
             API_BIND=bind,
             NGINX_LISTEN_PORT=str(self.port),
+            NGINX_LISTEN_ADDRESS=str(self.bind or ""),
             NGINX_WEB_ROOT=str(spa.DIST),
             # Every request is in access.log; the terminal shows them only with ACCESS_LOG=1.
             NGINX_ACCESS_LOG=str(self.log_path("access")),
@@ -269,7 +297,7 @@ class NativeStack:
         return self
 
     def check_ports(self):
-        check_port_free(self.port)
+        check_port_free(self.port, address=self.bind)
 
     def prepare_frontend(self):
         if self.build:
@@ -326,7 +354,7 @@ class NativeStack:
     def _nginx_answers(self):
         # Any HTTP answer will do: with ALLOWED_HOSTS set, this Host gets a 400.
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/", timeout=2):
+            with urllib.request.urlopen(f"http://{url_host(self.connect_host)}:{self.port}/", timeout=2):
                 return True
         except urllib.error.HTTPError:
             return True

@@ -10,7 +10,7 @@ import ipaddress
 from dataclasses import dataclass
 
 from . import app_settings
-from .env import DEFAULT_HTTP_PORT, parse_port
+from .env import DEFAULT_HTTP_PORT, parse_bind, parse_port
 from .errors import StackError
 
 _APP = app_settings.load()
@@ -87,6 +87,8 @@ def _api(name, to):
 SETTINGS = (
     Setting("STACK", "", _stack_mode),
     Setting("HTTP_PORT", DEFAULT_HTTP_PORT, _port("HTTP_PORT"), ("nginx",)),
+    # The address the public port is bound to: nginx's listen natively, compose's published port.
+    Setting("HTTP_BIND", "", parse_bind, ("nginx",)),
     Setting("API_PREFIX", _API_DEFAULTS["API_PREFIX"], _APP.parse_prefix, ("nginx", "api", "vite")),
     Setting("TRUSTED_PROXIES", "", trusted_proxies, ("nginx",)),
     Setting("ALLOWED_HOSTS", _API_DEFAULTS["ALLOWED_HOSTS"], _APP.parse_hosts, ("nginx", "api")),

@@ -26,7 +26,7 @@ import sys
 from pathlib import Path
 
 from . import access, spa
-from .env import ROOT, http_port
+from .env import ROOT, http_bind, http_port
 from .errors import StackError
 from .settings import own, read_by
 from .supervision import CRASH_LIMIT, CRASH_WINDOW
@@ -87,6 +87,7 @@ def render(settings, out, user, name="app", python=None, build=True):
         env,
         API_BIND=bind,
         NGINX_LISTEN_PORT=port,
+        NGINX_LISTEN_ADDRESS=str(http_bind(settings) or ""),
         NGINX_WEB_ROOT=str(spa.DIST),
         NGINX_ACCESS_LOG=str(nginx_dir / "access.log"),
         NGINX_RUN_DIR=str(nginx_dir),

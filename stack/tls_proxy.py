@@ -9,6 +9,7 @@ import socket
 
 from . import logs, tools
 from .env import ROOT
+from .errors import StackError
 from .https import PROXY_ADDRESS
 from .native import NativeStack, check_port_free
 from .supervision import Program
@@ -23,6 +24,11 @@ class HttpsStack(NativeStack):
         super().__init__(settings, name=name, quiet=quiet, build=build)
         self.https_port = int(self.settings["HTTPS_PORT"])
         self.redirect_port = int(self.settings["HTTP_REDIRECT_PORT"])
+        if self.connect_host != ADDRESS:
+            raise StackError(
+                f"HTTP_BIND={self.bind}: natively Caddy reaches nginx at {ADDRESS}, so nginx must listen "
+                f"there: set HTTP_BIND={ADDRESS} or leave it empty."
+            )
 
     @property
     def url(self):

@@ -1,12 +1,17 @@
 """Both containers of the running stack: healthy, unprivileged and locked down, as
-docker-compose.yml asks (the URL map passing on the same stack shows that it still works)."""
+docker-compose.yml asks (the URL map passing on the same stack shows that it still works); and,
+rendered by compose without starting anything, the address the port is published on (HTTP_BIND)."""
 
 import re
 import subprocess
 from pathlib import Path
 
 import pytest
-from python_on_whales import DockerException
+from python_on_whales import DockerClient, DockerException
+
+from stack.docker import compose_env
+from stack.env import ROOT
+from support.docker import DockerUnavailable, ensure_compose
 
 SERVICES = ["api", "nginx"]
 
@@ -66,6 +71,33 @@ def test_no_capabilities_and_no_new_privileges(docker_stack, service):
         status = process_status(pid)
         assert int(status["CapEff"], 16) == 0 and int(status["CapPrm"], 16) == 0, (pid, status["Name"])
         assert status["NoNewPrivs"] == "1", (pid, status["Name"])
+
+
+@pytest.fixture(scope="module")
+def compose_cli():
+    """`docker compose` alone: rendering a compose file needs the plugin, not an engine."""
+    try:
+        return ensure_compose()
+    except DockerUnavailable as exc:
+        pytest.skip(f"DOCKER TESTS NOT RUN: {exc}")
+
+
+@pytest.mark.parametrize("bind, host_ip", [("", None), ("127.0.0.1", "127.0.0.1"), ("::1", "::1"), ("[::1]", "::1")])
+def test_http_bind_is_the_published_port_address(compose_cli, tmp_path, monkeypatch, bind, host_ip):
+    """docker-compose.yml's port entry as compose renders it (no container starts), with
+    HTTP_BIND as `make up` hands it to compose (an IPv6 address in brackets)."""
+    for name in ("HTTP_BIND", "HTTP_PORT"):  # the environment would win over the env file
+        monkeypatch.delenv(name, raising=False)
+    env_file = tmp_path / "compose.env"
+    env_file.write_text(f"HTTP_PORT=8123\nHTTP_BIND={compose_env({'HTTP_BIND': bind}).get('HTTP_BIND', '')}\n")
+    client = DockerClient(
+        compose_files=[ROOT / "docker-compose.yml"],
+        compose_project_name="http-bind-config",
+        compose_project_directory=ROOT,
+        compose_env_files=[env_file],
+    )
+    (port,) = client.compose.config(return_json=True)["services"]["nginx"]["ports"]
+    assert (port.get("host_ip"), str(port["published"]), port["target"]) == (host_ip, "8123", 80)
 
 
 def test_only_nginx_is_published_and_only_on_loopback(docker_stack):

@@ -5,6 +5,7 @@ BAD_VALUES = [
     ("STACK", "podman", "STACK='podman' is not a mode: use docker or native, or leave it empty to choose."),
     ("HTTP_PORT", "http", "HTTP_PORT='http' is not a TCP port: use a number from 1 to 65535."),
     ("HTTP_PORT", "70000", "HTTP_PORT='70000' is not a TCP port: use a number from 1 to 65535."),
+    ("HTTP_BIND", "localhost", "HTTP_BIND='localhost' is not an IP address: use one such as 127.0.0.1 or ::1"),
     ("VITE_PORT", "0", "VITE_PORT='0' is not a TCP port: use a number from 1 to 65535."),
     ("API_PREFIX", "api/", "API_PREFIX='api/' is not a path prefix"),
     ("TRUSTED_PROXIES", "10.0.0.0/8 not-an-ip", "TRUSTED_PROXIES holds 'not-an-ip', which is not an IP address"),

@@ -68,3 +68,18 @@ def test_unknown_dotenv_key_is_warned_with_the_nearest_setting(tmp_path, key, hi
     warnings = []
     env.load(environ={}, dotenv=dotenv, warn=warnings.append)
     assert warnings == [f".env:2: {key} is not a setting of the stack; {hint}"]
+
+
+@pytest.mark.parametrize(
+    "value, address",
+    [("", None), ("127.0.0.1", "127.0.0.1"), ("::1", "::1"), ("[::1]", "::1"), ("0.0.0.0", "0.0.0.0")],
+)
+def test_http_bind_takes_an_ip_address(value, address):
+    parsed = env.http_bind({"HTTP_BIND": value})
+    assert (str(parsed) if parsed else None) == address
+
+
+@pytest.mark.parametrize("value", ["localhost", "127.0.0.1:8000", "[127.0.0.1]", "[::1", "fe80::1%eth0", "010.0.0.1"])
+def test_http_bind_refuses_anything_else(value):
+    with pytest.raises(StackError, match=r"^HTTP_BIND=.* is not an IP address"):
+        env.http_bind({"HTTP_BIND": value})

@@ -49,3 +49,16 @@ def test_the_front_can_be_another_address():
     assert https.check(GOOD, front="127.0.0.1")["TRUSTED_PROXIES"] == "127.0.0.1"
     with pytest.raises(https.StackError, match="127.0.0.1"):
         https.check({**GOOD, "TRUSTED_PROXIES": "10.77.77.2"}, front="127.0.0.1")
+
+
+@pytest.mark.parametrize("bind, refused", [("", False), ("127.0.0.1", False), ("0.0.0.0", False), ("::1", True)])
+def test_natively_nginx_must_listen_where_caddy_connects(bind, refused):
+    from stack.errors import StackError
+    from stack.tls_proxy import HttpsStack
+
+    settings = {**GOOD, **https.check(GOOD, front=https.PROXY_ADDRESS["native"]), "HTTP_BIND": bind}
+    if refused:
+        with pytest.raises(StackError, match=r"^HTTP_BIND=::1: natively Caddy reaches nginx at 127\.0\.0\.1"):
+            HttpsStack(settings)
+    else:
+        assert HttpsStack(settings).connect_host == "127.0.0.1"

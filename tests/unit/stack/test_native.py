@@ -2,6 +2,7 @@
 
 import os
 import re
+import subprocess
 
 import pytest
 
@@ -56,3 +57,36 @@ def test_help_lists_every_command_the_makefile_calls(capsys):
         main(["--help"])
     listed = set(re.search(r"\{([a-z,]+)\}", capsys.readouterr().out).group(1).split(","))
     assert called and called <= listed
+
+
+@pytest.mark.parametrize(
+    "bind, listen, url",
+    [
+        ("", "listen 8000;", "http://localhost:8000"),
+        ("127.0.0.1", "listen 127.0.0.1:8000;", "http://localhost:8000"),
+        ("::1", "listen [::1]:8000;", "http://localhost:8000"),
+        ("[::1]", "listen [::1]:8000;", "http://localhost:8000"),
+        ("192.0.2.7", "listen 192.0.2.7:8000;", "http://192.0.2.7:8000"),
+    ],
+)
+def test_nginx_listens_where_http_bind_says(bind, listen, url, tmp_path):
+    """HTTP_BIND reaches nginx's listen through the one derivation script (render.sh sources it)."""
+    settings = stack_settings.validate({"HTTP_BIND": bind, "HTTP_PORT": "8000", "API_BIND": "127.0.0.1:8001"})
+    stack = NativeStack(settings, name=f"unit-{tmp_path.name}")
+    env = stack._child_env()
+    derive = ROOT / "nginx" / "docker-entrypoint.d" / "15-derive-settings.envsh"
+    derived = subprocess.run(
+        ["sh", "-c", f'. "{derive}" && printf %s "$NGINX_LISTEN"'], env=env, capture_output=True, text=True, check=True
+    ).stdout
+    # Every interface: IPv6 too where the kernel has it.
+    assert derived.split(" listen [::]:")[0] == listen
+    assert ("listen [::]:" in derived) == (not bind and os.path.exists("/proc/net/if_inet6"))
+    assert stack.url == url
+
+
+def test_docker_mode_brackets_an_ipv6_http_bind_for_compose():
+    from stack.docker import compose_env
+
+    assert compose_env({"HTTP_BIND": "::1"})["HTTP_BIND"] == "[::1]"
+    assert compose_env({"HTTP_BIND": "[::1]"})["HTTP_BIND"] == "[::1]"
+    assert compose_env({"HTTP_BIND": "127.0.0.1"})["HTTP_BIND"] == "127.0.0.1"
