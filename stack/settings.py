@@ -114,7 +114,8 @@ SETTINGS = (
 )
 SETTING_NAMES = tuple(s.name for s in SETTINGS)
 DEFAULTS = {s.name: s.default for s in SETTINGS}
-assert set(_API_DEFAULTS) <= set(SETTING_NAMES), "every setting the API reads is a setting of the stack"
+if not set(_API_DEFAULTS) <= set(SETTING_NAMES):
+    raise ImportError("every setting the API reads must be a setting of the stack (stack/settings.py SETTINGS)")
 
 
 def read_by(service):

@@ -61,7 +61,7 @@ def test_dependabot_covers_pip_npm_docker_and_actions():
         "/" + str(p.parent.relative_to(ROOT)).strip(".")
         for p in [*ROOT.glob("requirements*.in"), *ROOT.glob("*/requirements*.in")]
     }
-    assert pinned == {"/", "/backend", "/stack", "/bench"}
+    assert pinned == {"/", "/backend", "/stack", "/lint", "/bench"}
     assert covered["pip"] == pinned
     assert covered["npm"] == {"/frontend"}
     assert covered["docker"] == dockerfiles
