@@ -24,22 +24,21 @@ def _items(value):
 
 
 class _ServiceCheck(BaseYamlCheck):
+    """One result per service (a `# checkov:skip=ID: reason` inside a service skips it there only)."""
+
     def __init__(self, id, name):
         super().__init__(
             name=name,
             id=id,
             categories=(CheckCategories.GENERAL_SECURITY,),
-            supported_entities=("services",),
-            block_type=BlockType.OBJECT,
+            supported_entities=("services.*",),
+            block_type=BlockType.ARRAY,
         )
 
     def scan_entity_conf(self, conf, entity_type):
         if not isinstance(conf, dict):
             return CheckResult.UNKNOWN, conf
-        for name, service in conf.items():
-            if isinstance(service, dict) and not name.startswith("__") and not self.holds(service):
-                return CheckResult.FAILED, service
-        return CheckResult.PASSED, conf
+        return (CheckResult.PASSED if self.holds(conf) else CheckResult.FAILED), conf
 
 
 class ReadOnlyRoot(_ServiceCheck):
@@ -79,7 +78,7 @@ class MemoryAndCpuLimits(_ServiceCheck):
     def holds(self, service):
         limits = _limits(service)
         memory = "mem_limit" in service or "memory" in limits
-        cpus = "cpus" in service or "cpus" in limits
+        cpus = "cpus" in service or "cpu_quota" in service or "cpus" in limits
         return (memory and cpus) or not _defined(service)
 
 
