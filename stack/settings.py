@@ -76,6 +76,10 @@ class Setting:
     to: tuple = ()
 
 
+def _seconds(name, high):
+    return lambda value: _APP.parse_whole(value, name, 1, high, " of seconds")
+
+
 def _port(name):
     return lambda value: parse_port(value, name)
 
@@ -93,6 +97,8 @@ SETTINGS = (
     Setting("CORS_ORIGINS", _API_DEFAULTS["CORS_ORIGINS"], _APP.parse_origins, ("api",)),
     Setting("MAX_BODY_SIZE", _API_DEFAULTS["MAX_BODY_SIZE"], _APP.parse_size, ("nginx", "api")),
     _api("API_TIMEOUT", ("nginx", "api")),
+    # Slow clients: nginx's header, body and send timeouts (nginx/templates, 15-derive-settings.envsh).
+    Setting("CLIENT_TIMEOUT", "10", _seconds("CLIENT_TIMEOUT", 3600), ("nginx",)),
     # Natively where gunicorn listens and nginx connects; empty there: a unix socket in .run/<name>/.
     _api("API_BIND", ("api", "nginx")),
     Setting("FORWARDED_HOPS", _API_DEFAULTS["FORWARDED_HOPS"], _APP.parse_hops, ("api",)),

@@ -15,6 +15,8 @@ BAD_VALUES = [
     ("API_TIMEOUT", "30s", "API_TIMEOUT='30s' must be a whole number of seconds from 1 to 86399."),
     ("API_TIMEOUT", "99999999999999999999", "API_TIMEOUT='99999999999999999999' must be a whole number"),
     ("API_TIMEOUT", "90", "GUNICORN_TIMEOUT=60 must be above API_TIMEOUT=90"),
+    ("CLIENT_TIMEOUT", "0", "CLIENT_TIMEOUT='0' must be a whole number of seconds from 1 to 3600."),
+    ("CLIENT_TIMEOUT", "10s", "CLIENT_TIMEOUT='10s' must be a whole number of seconds from 1 to 3600."),
     ("API_BIND", "localhost", "API_BIND='localhost' is not host:port or unix:/path"),
     ("API_BIND", "unix:api.sock", "API_BIND='unix:api.sock': a unix socket needs an absolute path"),
     ("FORWARDED_HOPS", "many", "FORWARDED_HOPS='many' must be a whole number from 0 to 5"),
