@@ -35,7 +35,9 @@ OVERLAYS = ("deploy/k8s/base", "deploy/k8s/overlays/production")
 WORKFLOWS = (".github/workflows/ci.yml",)
 
 # Every way the template is rendered: the settings of each (nginx/render.sh derives the rest).
+_LIMITS = {"API_RATE_LIMIT": "20", "API_RATE_BURST": "40", "API_CONN_LIMIT": "20"}
 _K8S_PRODUCTION = {
+    **_LIMITS,
     "RESOLVER": "kube-dns.kube-system.svc.cluster.local",
     "API_BIND": "api.vue-flask-nginx.svc.cluster.local:8000",
     "NGINX_LISTEN_PORT": "8080",
@@ -49,7 +51,10 @@ RENDERINGS = {
     "native-dev": ({"SPA_DEV_SERVER": "127.0.0.1:5173"}, "native"),
     "docker": ({"RESOLVER": "127.0.0.11", "API_BIND": "api:8000"}, "image"),
     "docker-dev": ({"RESOLVER": "127.0.0.11", "API_BIND": "api:8000", "SPA_DEV_SERVER": "web:5173"}, "image"),
-    "docker-https": ({"RESOLVER": "127.0.0.11", "API_BIND": "api:8000", "TRUSTED_PROXIES": "10.77.77.2"}, "image"),
+    "docker-https": (
+        {"RESOLVER": "127.0.0.11", "API_BIND": "api:8000", "TRUSTED_PROXIES": "10.77.77.2", **_LIMITS},
+        "image",
+    ),
     "kubernetes": (_K8S_PRODUCTION, "image"),
 }
 

@@ -80,6 +80,10 @@ def _seconds(name, high):
     return lambda value: _APP.parse_whole(value, name, 1, high, " of seconds")
 
 
+def _count(name, high):
+    return lambda value: _APP.parse_whole(value, name, 0, high)
+
+
 def _port(name):
     return lambda value: parse_port(value, name)
 
@@ -99,6 +103,10 @@ SETTINGS = (
     _api("API_TIMEOUT", ("nginx", "api")),
     # Slow clients: nginx's header, body and send timeouts (nginx/templates, 15-derive-settings.envsh).
     Setting("CLIENT_TIMEOUT", "10", _seconds("CLIENT_TIMEOUT", 3600), ("nginx",)),
+    # Per client address, on the API prefix only (0: off): nginx's limit_req and limit_conn.
+    Setting("API_RATE_LIMIT", "0", _count("API_RATE_LIMIT", 100000), ("nginx",)),
+    Setting("API_RATE_BURST", "50", _count("API_RATE_BURST", 100000), ("nginx",)),
+    Setting("API_CONN_LIMIT", "0", _count("API_CONN_LIMIT", 100000), ("nginx",)),
     # Natively where gunicorn listens and nginx connects; empty there: a unix socket in .run/<name>/.
     _api("API_BIND", ("api", "nginx")),
     Setting("FORWARDED_HOPS", _API_DEFAULTS["FORWARDED_HOPS"], _APP.parse_hops, ("api",)),

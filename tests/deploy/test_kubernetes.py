@@ -383,6 +383,14 @@ def test_production_trusts_less_than_the_pod_network(production):
     assert "per cluster" in (ROOT / "deploy/k8s/overlays/production/settings.env").read_text().lower()
 
 
+def test_production_limits_each_client_on_the_api_and_the_base_does_not(rendered, request):
+    limits = [int(rendered.settings[name]) for name in ("API_RATE_LIMIT", "API_RATE_BURST", "API_CONN_LIMIT")]
+    if "production" in request.node.callspec.id:
+        assert all(limits), limits
+    else:
+        assert limits[0] == limits[2] == 0
+
+
 # ---- The probes, sent to the real stack -----------------------------------------------------------
 
 

@@ -178,3 +178,10 @@ def test_caddys_volumes_are_given_to_its_user_before_it_starts():
 def test_caddys_services_have_limits(name):
     service = OVERLAY["services"][name]
     assert {"mem_limit", "cpu_quota", "cpu_period", "pids_limit"} <= set(service)
+
+
+def test_the_public_overlay_limits_each_client_on_the_api_unless_env_says_otherwise():
+    env = OVERLAY["services"]["nginx"]["environment"]
+    for name in ("API_RATE_LIMIT", "API_RATE_BURST", "API_CONN_LIMIT"):
+        default = re.fullmatch(rf"\$\{{{name}:-(\d+)\}}", env[name])
+        assert default and int(default[1]) > 0, name
