@@ -3,6 +3,8 @@
 
 PYTHON ?= python3
 VENV := .venv
+# checkov's venv of its own (lint/requirements.txt): it pins a packaging that pytest cannot share.
+CHECKOV_VENV := .venv-checkov
 PY := $(VENV)/bin/python
 NPM_STAMP := frontend/node_modules/.package-lock.json
 # npm in frontend/ on the Node that package.json's engines allows: the machine's, or the one
@@ -70,10 +72,13 @@ test-docker: $(VENV)/.dev $(NPM_STAMP) ## Only the Docker suite: the compose sta
 	@$(PY) -m stack tools chromium
 	$(PY) -m pytest tests/docker $(PYTEST_ARGS)
 
-lint: $(VENV)/.dev $(NPM_STAMP) ## ruff (lint and format check), ESLint and Prettier (check only)
+lint: $(VENV)/.dev $(NPM_STAMP) $(CHECKOV_VENV)/.installed ## ruff, ESLint, Prettier (check only), then the security judges (lint/judges.py)
 	$(VENV)/bin/ruff check --no-cache .
 	$(VENV)/bin/ruff format --no-cache --check .
 	$(NPM) run --silent lint
+	@# The judges render the nginx template with envsubst (installed from Debian when missing, as root).
+	@$(PY) -m stack tools envsubst
+	$(PY) lint/judges.py
 
 format: $(VENV)/.dev $(NPM_STAMP) ## Rewrite the code as ruff format and Prettier want it
 	$(VENV)/bin/ruff format --no-cache .
@@ -86,6 +91,7 @@ lock: $(VENV)/.dev ## Re-resolve the Python locks (full tree, hashes) from the *
 	$(UV_COMPILE) --python-version 3.10 backend/requirements.in -o backend/requirements.txt
 	$(UV_COMPILE) --python-version 3.10 stack/requirements.in -o stack/requirements.txt
 	$(UV_COMPILE) --python-version 3.11 requirements-dev.in -o requirements-dev.txt
+	$(UV_COMPILE) --python-version 3.11 lint/requirements.in -o lint/requirements.txt
 	$(if $(BENCH),$(UV_COMPILE) --python-version 3.11 bench/requirements.in -o bench/requirements.txt)
 
 rename: $(VENV)/.runtime ## Make it your app: make rename TITLE="My app" [NAME=my-app PREFIX=/api PORT=8000 DOMAIN=...]
@@ -103,7 +109,7 @@ bench:
 endif
 
 clean: ## Remove the venv, node_modules, the build and runtime files
-	rm -rf $(VENV) frontend/node_modules frontend/dist .run test-results .tools
+	rm -rf $(VENV) $(CHECKOV_VENV) frontend/node_modules frontend/dist .run test-results .tools
 
 $(VENV)/bin/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' || \
@@ -119,6 +125,11 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	@$(PY) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 	  { echo "make: the test tools need Python 3.11 or newer as $(PYTHON) (set PYTHON=...)"; exit 1; }
 	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.txt
+	@touch $@
+
+$(CHECKOV_VENV)/.installed: lint/requirements.txt | $(VENV)/bin/python
+	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes -r lint/requirements.txt
 	@touch $@
 
 ifneq ($(BENCH),)

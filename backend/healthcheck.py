@@ -15,7 +15,8 @@ host = (settings.allowed_hosts or ("localhost",))[0].lstrip(".")
 port = (read("API_BIND") or "127.0.0.1:8000").rsplit(":", 1)[-1]
 req = urllib.request.Request(f"http://127.0.0.1:{port}{settings.api_prefix}/health", headers={"X-Forwarded-Host": host})
 try:
-    with urllib.request.urlopen(req, timeout=3) as response:
+    # A literal http URL on loopback (bandit's B310 fears file: and custom schemes).
+    with urllib.request.urlopen(req, timeout=3) as response:  # nosec B310
         sys.exit(0 if response.status == 200 else 1)
 except OSError as exc:
     print(f"healthcheck: {exc}", file=sys.stderr)

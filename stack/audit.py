@@ -12,7 +12,7 @@ import sys
 from . import node
 from .env import ROOT
 
-LOCKS = ("backend/requirements.txt", "stack/requirements.txt", "requirements-dev.txt")
+LOCKS = ("backend/requirements.txt", "stack/requirements.txt", "requirements-dev.txt", "lint/requirements.txt")
 # The benchmark's lock, only where bench/ is: a copier copy leaves it out unless with_bench=true.
 BENCH_LOCK = "bench/requirements.txt"
 # What npm and pip-audit print when the service did not answer (as opposed to finding something).

@@ -18,7 +18,9 @@ import sys
 import time
 import urllib.error
 import urllib.request
-import xmlrpc.client
+
+# Only to our own supervisord, over its unix socket in the run folder (bandit's B411: untrusted XML).
+import xmlrpc.client  # nosec B411
 
 from . import access, app_settings, logs, spa, supervision, tools
 from . import env as stack_env
@@ -52,7 +54,8 @@ def free_port(host="127.0.0.1"):
     (bind to 0) can be taken a moment later by any outgoing connection, e.g. a test's load."""
     floor = _ephemeral_floor()
     for _ in range(200):
-        port = random.randrange(10000, max(floor, 10001))
+        # A free port to try, not a secret (bandit's B311: not for cryptography).
+        port = random.randrange(10000, max(floor, 10001))  # nosec B311
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
             try:
                 sock.bind((host, port))
@@ -67,8 +70,9 @@ def free_port(host="127.0.0.1"):
 def check_port_free(port, fix="HTTP_PORT=8080 make up", address=None):
     """Raise a StackError naming the port when something already listens on it; `fix` is the
     command that picks another port. address (HTTP_BIND): check only that address."""
+    # A test bind, closed at once: is the port taken (every address: bandit's B104)?
     if address is None:
-        binds = ((socket.AF_INET, "0.0.0.0"), (socket.AF_INET6, "::"))
+        binds = ((socket.AF_INET, "0.0.0.0"), (socket.AF_INET6, "::"))  # nosec B104
     else:
         binds = ((socket.AF_INET6 if address.version == 6 else socket.AF_INET, str(address)),)
     for family, host in binds:
@@ -354,7 +358,8 @@ class NativeStack:
     def _nginx_answers(self):
         # Any HTTP answer will do: with ALLOWED_HOSTS set, this Host gets a 400.
         try:
-            with urllib.request.urlopen(f"http://{url_host(self.connect_host)}:{self.port}/", timeout=2):
+            # A literal http URL on loopback (bandit's B310 fears file: and custom schemes).
+            with urllib.request.urlopen(f"http://{url_host(self.connect_host)}:{self.port}/", timeout=2):  # nosec B310
                 return True
         except urllib.error.HTTPError:
             return True

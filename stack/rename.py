@@ -19,7 +19,7 @@ from pathlib import Path
 from . import app_settings
 from .errors import StackError
 
-SKIP_DIRS = {".git", "node_modules", ".venv", ".tools", "dist", ".run", "test-results", "__pycache__"}
+SKIP_DIRS = {".git", "node_modules", ".venv", ".venv-checkov", ".tools", "dist", ".run", "test-results", "__pycache__"}
 SKIP_FILES = {"package-lock.json", "requirements.txt", "requirements-dev.txt"}
 SITE = Path("frontend/src/site.js")
 # Where the current defaults are read from (each is the value the code falls back to).

@@ -76,6 +76,14 @@ class Setting:
     to: tuple = ()
 
 
+def _seconds(name, high):
+    return lambda value: _APP.parse_whole(value, name, 1, high, " of seconds")
+
+
+def _count(name, high):
+    return lambda value: _APP.parse_whole(value, name, 0, high)
+
+
 def _port(name):
     return lambda value: parse_port(value, name)
 
@@ -95,6 +103,12 @@ SETTINGS = (
     Setting("CORS_ORIGINS", _API_DEFAULTS["CORS_ORIGINS"], _APP.parse_origins, ("api",)),
     Setting("MAX_BODY_SIZE", _API_DEFAULTS["MAX_BODY_SIZE"], _APP.parse_size, ("nginx", "api")),
     _api("API_TIMEOUT", ("nginx", "api")),
+    # Slow clients: nginx's header, body and send timeouts (nginx/templates, 15-derive-settings.envsh).
+    Setting("CLIENT_TIMEOUT", "10", _seconds("CLIENT_TIMEOUT", 3600), ("nginx",)),
+    # Per client address, on the API prefix only (0: off): nginx's limit_req and limit_conn.
+    Setting("API_RATE_LIMIT", "0", _count("API_RATE_LIMIT", 100000), ("nginx",)),
+    Setting("API_RATE_BURST", "50", _count("API_RATE_BURST", 100000), ("nginx",)),
+    Setting("API_CONN_LIMIT", "0", _count("API_CONN_LIMIT", 100000), ("nginx",)),
     # Natively where gunicorn listens and nginx connects; empty there: a unix socket in .run/<name>/.
     _api("API_BIND", ("api", "nginx")),
     Setting("FORWARDED_HOPS", _API_DEFAULTS["FORWARDED_HOPS"], _APP.parse_hops, ("api",)),
@@ -127,7 +141,8 @@ def own(values):
     return {name: value for name, value in values.items() if name.startswith(OWN_PREFIX)}
 
 
-assert set(_API_DEFAULTS) <= set(SETTING_NAMES), "every setting the API reads is a setting of the stack"
+if not set(_API_DEFAULTS) <= set(SETTING_NAMES):
+    raise ImportError("every setting the API reads must be a setting of the stack (stack/settings.py SETTINGS)")
 
 
 def read_by(service):

@@ -29,8 +29,10 @@ def create_app(test_config=None, environ=None):
     if cfg.cors_origins:
         from flask_cors import CORS
 
-        # Only for a dev server on another origin; through nginx the SPA is same-origin.
-        CORS(app, origins=list(cfg.cors_origins), supports_credentials=False)
+        # Only for a dev server on another origin; through nginx the SPA is same-origin. Compiled
+        # by us, anchored: flask-cors would read a '*' (or '[' of an IPv6 host) as an unanchored regex.
+        origins = [settings.origin_pattern(origin) for origin in cfg.cors_origins]
+        CORS(app, origins=origins, supports_credentials=False)
 
     errors.register(app)
     app.register_blueprint(api.bp)

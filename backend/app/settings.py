@@ -93,15 +93,43 @@ def parse_hops(value, name="FORWARDED_HOPS"):
     return int(value)
 
 
+# One DNS label (RFC 1123); an origin's host is labels, an IPv4 address or a bracketed IPv6 one.
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_ORIGIN_RE = re.compile(
+    rf"^(?P<scheme>https?)://(?P<wild>\*\.)?(?P<host>\[[0-9A-Fa-f:.]+\]|{_LABEL}(?:\.{_LABEL})*)(?P<port>:[0-9]{{1,5}})?\Z"
+)
+
+
 def parse_origins(value, name="CORS_ORIGINS"):
+    """Exact origins (scheme://host[:port]), or https://*.example.com for one or more labels in
+    front of example.com; nothing else, since flask-cors reads any string with * ? [ ( $ as a regex."""
     origins = split_list(value)
     for origin in origins:
-        if origin == "*" or not re.match(r"^https?://[^/\s]+$", origin):
+        match = _ORIGIN_RE.match(origin)
+        bad = not match or (match["port"] and not 1 <= int(match["port"][1:]) <= 65535)
+        # A wildcard stands for labels in front of a name of two labels or more (*.com would be
+        # every .com site), never in front of an address (no top-level domain is all digits).
+        host = match["host"] if match else ""
+        if match and match["wild"] and ("." not in host or host.rsplit(".", 1)[1].isdigit() or host[0] == "["):
+            bad = True
+        if bad:
             raise SettingsError(
-                f"{name} holds {origin!r}: list full origins such as "
-                f"http://localhost:5173 (scheme and host, no path); '*' is not allowed."
+                f"{name} holds {origin!r}: list full origins such as http://localhost:5173 (scheme, "
+                f"host and optional port; no path), or https://*.example.com for its subdomains; a "
+                f"'*' anywhere else is not allowed."
             )
     return origins
+
+
+def origin_pattern(origin):
+    """The anchored, case-insensitive regex an origin of parse_origins matches, for flask-cors:
+    exact text, or one or more DNS labels where the leading '*.' stands, the same scheme and port."""
+    match = _ORIGIN_RE.match(origin)
+    labels = rf"(?:{_LABEL}\.)+" if match["wild"] else ""
+    return re.compile(
+        rf"^{re.escape(match['scheme'])}://{labels}{re.escape(match['host'])}{re.escape(match['port'] or '')}\Z",
+        re.IGNORECASE,
+    )
 
 
 def parse_hosts(value, name="ALLOWED_HOSTS"):

@@ -4,6 +4,7 @@ the manifests are held to the compose file's contract, the probes are sent, as t
 would send them, to the real native stack started with the manifests' settings, and the
 production pods' containers run on Docker under their own security context."""
 
+import ipaddress
 import os
 import re
 import shutil
@@ -92,6 +93,8 @@ def test_every_object_is_valid_for_a_current_kubernetes(rendered):
         "Deployment",
         "Deployment",
         "Ingress",
+        "Namespace",
+        "NetworkPolicy",
         "NetworkPolicy",
         "NetworkPolicy",
         "PodDisruptionBudget",
@@ -191,19 +194,78 @@ def test_service_and_budget_select_exactly_their_pods(rendered, name):
     assert {p["targetPort"] for p in service["spec"]["ports"]} <= ports
 
 
+def test_everything_is_denied_but_what_each_pod_needs(rendered):
+    # Policies need a network plugin that enforces them: that part is not provable without a cluster.
+    deny = rendered.get("NetworkPolicy", "default-deny")["spec"]
+    assert deny == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+    pods = {d["metadata"]["name"]: d["spec"]["template"]["metadata"]["labels"] for d in rendered.all("Deployment")}
+    for name in SERVICE_OF:
+        policy = rendered.get("NetworkPolicy", name)["spec"]
+        assert [d for d, labels in pods.items() if labels_match(policy["podSelector"]["matchLabels"], labels)] == [name]
+        assert policy["policyTypes"] == ["Ingress", "Egress"]
+    assert {p["metadata"]["name"] for p in rendered.all("NetworkPolicy")} == {"default-deny", *SERVICE_OF}
+
+
 def test_only_the_controller_reaches_nginx_and_only_nginx_reaches_the_api(rendered):
     pods = {d["metadata"]["name"]: d["spec"]["template"]["metadata"]["labels"] for d in rendered.all("Deployment")}
     sources = {}
     for name in SERVICE_OF:
         policy = rendered.get("NetworkPolicy", name)["spec"]
-        assert [d for d, labels in pods.items() if labels_match(policy["podSelector"]["matchLabels"], labels)] == [name]
-        assert policy["policyTypes"] == ["Ingress"]
         (rule,) = policy["ingress"]
         assert [p["port"] for p in rule["ports"]] == [p["name"] for p in rendered.container(name)["ports"]]
         (sources[name],) = rule["from"]
     assert sources["web"] == {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}}
     (allowed,) = [d for d, labels in pods.items() if labels_match(sources["api"]["podSelector"]["matchLabels"], labels)]
     assert allowed == "web" and set(sources["api"]) == {"podSelector"}
+
+
+def test_nginx_may_connect_to_the_api_and_the_dns_and_the_api_nowhere(rendered):
+    pods = {d["metadata"]["name"]: d["spec"]["template"]["metadata"]["labels"] for d in rendered.all("Deployment")}
+    to_api, to_dns = rendered.get("NetworkPolicy", "web")["spec"]["egress"]
+    (api_pods,) = to_api["to"]
+    assert [d for d, labels in pods.items() if labels_match(api_pods["podSelector"]["matchLabels"], labels)] == ["api"]
+    api_port = rendered.container("api")["ports"][0]["containerPort"]
+    assert to_api["ports"] == [{"port": api_port, "protocol": "TCP"}]
+    web_env = {e["name"]: e.get("value") for e in rendered.container("web")["env"]}
+    assert api_port == int(web_env["API_BIND"].rsplit(":", 1)[1])
+    assert to_dns["to"] == [
+        {
+            "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+            "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+        }
+    ]
+    assert sorted(p["protocol"] for p in to_dns["ports"]) == ["TCP", "UDP"] and {
+        p["port"] for p in to_dns["ports"]
+    } == {53}
+    # gunicorn calls nothing: no egress rule at all, so with Egress in policyTypes all is denied.
+    assert "egress" not in rendered.get("NetworkPolicy", "api")["spec"]
+
+
+def test_every_object_is_in_a_namespace_that_enforces_the_restricted_profile(rendered):
+    namespace = rendered.get("Namespace")
+    labels = namespace["metadata"]["labels"]
+    for mode in ("enforce", "audit", "warn"):
+        assert labels[f"pod-security.kubernetes.io/{mode}"] == "restricted"
+    name = namespace["metadata"]["name"]
+    assert name != "default"
+    for obj in rendered.objects:
+        if obj["kind"] != "Namespace":
+            assert obj["metadata"]["namespace"] == name, obj["kind"]
+
+
+@pytest.mark.parametrize("name", sorted(SERVICE_OF))
+def test_pods_meet_the_restricted_profile(rendered, name):
+    """Pod Security's "restricted" rules, read statically (a cluster's admission is not run here)."""
+    spec = rendered.get("Deployment", name)["spec"]["template"]["spec"]
+    assert not {"hostNetwork", "hostPID", "hostIPC"} & {k for k, v in spec.items() if v}
+    assert all(set(volume) - {"name"} <= {"emptyDir", "configMap", "secret", "projected"} for volume in spec["volumes"])
+    assert spec["securityContext"]["runAsNonRoot"] is True
+    assert spec["securityContext"]["seccompProfile"]["type"] in ("RuntimeDefault", "Localhost")
+    for container in spec["containers"]:
+        context = container["securityContext"]
+        assert context["allowPrivilegeEscalation"] is False and not context.get("privileged")
+        assert context["capabilities"]["drop"] == ["ALL"] and not context["capabilities"].get("add")
+        assert not any("hostPort" in port for port in container["ports"])
 
 
 def test_ingress_sends_everything_to_the_web_service(rendered):
@@ -244,11 +306,18 @@ def test_pods_run_non_root_read_only_without_capabilities(rendered, name):
     assert all("emptyDir" in volumes[v] for v in mounts.values())
 
 
-def test_image_users_are_the_ones_the_pods_run_as():
-    dockerfile = (ROOT / "backend" / "Dockerfile").read_text()
-    assert f"--uid {IMAGE_USER['api']} " in dockerfile
-    # The web image runs as "nginx", 101 in the official image, as compose's tmpfs says too.
-    assert re.search(r"^USER nginx$", (ROOT / "nginx" / "Dockerfile").read_text(), re.M)
+@pytest.mark.parametrize("name, dockerfile", [("api", "backend/Dockerfile"), ("web", "nginx/Dockerfile")])
+def test_image_users_are_the_ones_the_pods_run_as(rendered, name, dockerfile):
+    # By number in the image too: a name may resolve to another id, and the kubelet checks numbers.
+    pod = rendered.get("Deployment", name)["spec"]["template"]["spec"]["securityContext"]
+    users = re.findall(r"^USER\s+(\S+)", (ROOT / dockerfile).read_text(), re.M)
+    assert users[-1] == f"{pod['runAsUser']}:{pod['runAsGroup']}" == f"{IMAGE_USER[name]}:{IMAGE_USER[name]}"
+
+
+def test_image_users_exist_with_those_numbers():
+    assert "--gid 10001 app" in (ROOT / "backend" / "Dockerfile").read_text()
+    assert "--uid 10001 --gid 10001 " in (ROOT / "backend" / "Dockerfile").read_text()
+    # The web image's user is the official image's nginx (101), as compose's tmpfs says too.
     assert f"uid={IMAGE_USER['web']},gid={IMAGE_USER['web']}" in " ".join(COMPOSE["nginx"]["tmpfs"])
 
 
@@ -302,6 +371,25 @@ def test_production_trusts_the_ingress_and_serves_its_host_only(production, tmp_
     # TRUSTED_PROXIES is checked the way the image checks it at start.
     render_as_the_image_does({"TRUSTED_PROXIES": settings["TRUSTED_PROXIES"]}, tmp_path)
     assert settings["TRUSTED_PROXIES"]
+
+
+def test_production_trusts_less_than_the_pod_network(production):
+    # The controller's own pool, per cluster (settings.env): never the whole pod network, where
+    # any pod could forge X-Forwarded-* if a NetworkPolicy failed.
+    pod_network = ipaddress.ip_network("10.244.0.0/16")
+    entries = [ipaddress.ip_network(e) for e in production.settings["TRUSTED_PROXIES"].replace(",", " ").split()]
+    assert entries
+    for entry in entries:
+        assert entry.num_addresses <= 256 and not entry.supernet_of(pod_network), entry
+    assert "per cluster" in (ROOT / "deploy/k8s/overlays/production/settings.env").read_text().lower()
+
+
+def test_production_limits_each_client_on_the_api_and_the_base_does_not(rendered, request):
+    limits = [int(rendered.settings[name]) for name in ("API_RATE_LIMIT", "API_RATE_BURST", "API_CONN_LIMIT")]
+    if "production" in request.node.callspec.id:
+        assert all(limits), limits
+    else:
+        assert limits[0] == limits[2] == 0
 
 
 # ---- The probes, sent to the real stack -----------------------------------------------------------

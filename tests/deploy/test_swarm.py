@@ -54,6 +54,21 @@ def test_stack_keeps_the_compose_contract():
         assert STACK[service]["read_only"] is True and STACK[service]["cap_drop"] == ["ALL"]
 
 
+def test_the_overlay_network_is_encrypted():
+    # nginx and the API talk plain HTTP between nodes, and nginx's forwarded headers are believed.
+    networks = yaml.safe_load(STACK_FILE.read_text())["networks"]
+    assert networks["backend"]["driver"] == "overlay"
+    assert networks["backend"]["driver_opts"] == {"encrypted": "true"}
+
+
+@pytest.mark.parametrize("service", ["api", "nginx"])
+def test_every_service_has_memory_and_cpu_limits(service):
+    limits = STACK[service]["deploy"]["resources"]["limits"]
+    assert limits["memory"]
+    # A node refuses a task whose cpus exceed its cores: one core fits every node.
+    assert 0 < float(limits["cpus"]) <= 1
+
+
 def test_api_replicas_are_found_through_dns_and_updated_start_first():
     deploy = STACK["api"]["deploy"]
     assert REPLICAS >= 2

@@ -132,7 +132,15 @@ def _override(folder, address, subnet, gateway, caddy_ip, nginx_ip, stand_in):
         else f"""
       - {stand_in[1]}:/usr/local/bin/caddy:ro"""
     )
-    return f"""services:
+    # The volumes' owner is set by the same image as Caddy's (its chown).
+    volumes_init = (
+        ""
+        if not stand_in
+        else f"""
+  caddy-volumes:
+    image: {stand_in[0]}"""
+    )
+    return f"""services:{volumes_init}
   caddy:{image}
     environment:
       SSL_CERT_FILE: /pebble/listener.pem{extra_env}

@@ -116,3 +116,9 @@ def test_no_hsts_on_plain_http(acme_edge):
     direct = request(acme_edge.stack.port, "/api/result")
     assert direct.status == 200
     assert direct.header("Strict-Transport-Security") is None
+
+
+@pytest.mark.parametrize("path", ["/", "/api/result", "/api/missing"])
+def test_no_server_header_through_the_front(acme_edge, path):
+    # Neither Caddy's own nor nginx's: the front names no software.
+    assert https(acme_edge, path).header("Server") is None

@@ -10,7 +10,15 @@ import pytest
 from support.lint import problems
 from support.rawhttp import request
 
-SECURITY = ("X-Content-Type-Options", "Referrer-Policy", "Content-Security-Policy", "X-Frame-Options")
+SECURITY = (
+    "X-Content-Type-Options",
+    "Referrer-Policy",
+    "Content-Security-Policy",
+    "X-Frame-Options",
+    "Permissions-Policy",
+    "Cross-Origin-Opener-Policy",
+    "Cross-Origin-Resource-Policy",
+)
 GZIP = {"Accept-Encoding": "gzip"}
 # What a 304 leaves out of its 200 by RFC 9110 15.4.5: representation metadata only.
 NOT_ON_304 = {"Content-Type", "Content-Length", "Accept-Ranges", "Content-Encoding"}

@@ -137,3 +137,11 @@ def test_compose_environment_renders_a_valid_nginx_config(tmp_path):
     environment.update(RESOLVER="", API_BIND="127.0.0.1:8000")
     ok, message = nginx_accepts(render_as_the_image_does(environment, tmp_path), tmp_path)
     assert ok, message
+
+
+@pytest.mark.parametrize("service", ["api", "nginx"])
+def test_every_service_has_memory_cpu_and_process_limits(service):
+    merged = {**COMPOSE["x-hardened"], **SERVICES[service]}
+    assert {"mem_limit", "cpu_quota", "cpu_period", "pids_limit"} <= set(merged)
+    # cpus would be refused on a host with fewer cores; a CFS quota is not.
+    assert "cpus" not in merged and merged["cpu_quota"] >= merged["cpu_period"]

@@ -35,7 +35,7 @@ def test_override_adds_vite_and_changes_no_production_wiring():
 
 def test_nginx_proxies_the_spa_to_vite_where_it_listens():
     assert DEV["nginx"]["environment"]["SPA_DEV_SERVER"] == f"web:{vite_container_port()}"
-    assert DEV["web"]["ports"] == [f"${{VITE_PORT:-5173}}:{vite_container_port()}"]
+    assert DEV["web"]["ports"] == [f"127.0.0.1:${{VITE_PORT:-5173}}:{vite_container_port()}"]
     assert "--host 0.0.0.0" in " ".join(DEV["web"]["command"]), "Vite must listen beyond the container's loopback"
 
 
@@ -96,3 +96,13 @@ def test_dev_environment_renders_vite_locations_and_a_valid_config(tmp_path):
     )
     ok, message = nginx_accepts(render_as_the_image_does(environment, tmp_path), tmp_path)
     assert ok, message
+
+
+def test_vite_is_published_on_loopback_only():
+    # Vite serves the checkout's sources: never on every interface of the host.
+    (port,) = DEV["web"]["ports"]
+    assert port.startswith("127.0.0.1:")
+
+
+def test_vite_has_limits():
+    assert {"mem_limit", "cpu_quota", "cpu_period", "pids_limit"} <= set(DEV["web"])

@@ -153,3 +153,35 @@ def test_run_sh_refuses_a_missing_domain():
         result.stderr.strip()
         == "caddy/run.sh: DOMAIN is not set: set it to the public name (e.g. DOMAIN=app.example.com)."
     )
+
+
+def test_caddy_runs_as_a_user_on_a_read_only_root_with_only_net_bind_service():
+    assert CADDY["user"] == "10080:10080"
+    assert CADDY["read_only"] is True
+    assert (CADDY["cap_drop"], CADDY["cap_add"]) == (["ALL"], ["NET_BIND_SERVICE"])
+    assert CADDY["security_opt"] == ["no-new-privileges:true"]
+    # A user binds 80 and 443 only where unprivileged ports start at 0 (Docker's default).
+    assert CADDY["sysctls"] == {"net.ipv4.ip_unprivileged_port_start": 0}
+
+
+def test_caddys_volumes_are_given_to_its_user_before_it_starts():
+    init = OVERLAY["services"]["caddy-volumes"]
+    assert init["image"] == CADDY["image"]
+    assert init["command"] == ["chown", "-R", CADDY["user"], "/data", "/config"]
+    assert set(init["volumes"]) == {v for v in CADDY["volumes"] if v.split(":")[1] in ("/data", "/config")}
+    assert (init["cap_drop"], sorted(init["cap_add"])) == (["ALL"], ["CHOWN", "DAC_READ_SEARCH"])
+    assert init["network_mode"] == "none" and init["restart"] == "no"
+    assert CADDY["depends_on"]["caddy-volumes"] == {"condition": "service_completed_successfully"}
+
+
+@pytest.mark.parametrize("name", ["caddy", "caddy-volumes"])
+def test_caddys_services_have_limits(name):
+    service = OVERLAY["services"][name]
+    assert {"mem_limit", "cpu_quota", "cpu_period", "pids_limit"} <= set(service)
+
+
+def test_the_public_overlay_limits_each_client_on_the_api_unless_env_says_otherwise():
+    env = OVERLAY["services"]["nginx"]["environment"]
+    for name in ("API_RATE_LIMIT", "API_RATE_BURST", "API_CONN_LIMIT"):
+        default = re.fullmatch(rf"\$\{{{name}:-(\d+)\}}", env[name])
+        assert default and int(default[1]) > 0, name

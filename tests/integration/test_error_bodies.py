@@ -3,8 +3,8 @@ prefix, one line of plain text elsewhere; never nginx's HTML page.
 
 The statuses the stack's config produces on its own are sent for real to the default stack.
 The ones it never produces in a place (500, 503 anywhere; 502, 504 outside the API prefix) and
-the 408 (whose timeouts are 60 s) come from a stack whose rendered config has `return` lines
-and 1 s timeouts added: the error pages, maps and headers under test are the real ones.
+the 408 (CLIENT_TIMEOUT=1) come from a stack whose rendered config has `return` lines added:
+the error pages, maps and headers under test are the real ones.
 """
 
 import os
@@ -161,7 +161,7 @@ def test_api_down_is_a_json_502(start_stack):
 # ---- Statuses the config never produces by itself, from injected `return` lines ----------------
 class FaultyStack(NativeStack):
     """The native stack with `?fault=<status>` answered by `return <status>` in the API, client
-    route and file locations, and 1 s client timeouts (nginx's default is 60 s)."""
+    route and file locations."""
 
     def render(self):
         super().render()
@@ -171,8 +171,6 @@ class FaultyStack(NativeStack):
         for opening in ("    location /api/ {\n", "    location / {\n", '|/[^/]*\\.[^/]*$" {\n'):
             assert config.count(opening) == 1, opening
             config = config.replace(opening, opening + faults)
-        timeouts = "client_header_timeout 1s;\nclient_body_timeout 1s;\n"
-        config = config.replace("    server_tokens off;\n", "    server_tokens off;\n" + timeouts, 1)
         site.write_text(config)
         check = subprocess.run(self._nginx_cmd("-t", "-q"), capture_output=True, text=True)
         assert check.returncode == 0, check.stderr
@@ -181,7 +179,7 @@ class FaultyStack(NativeStack):
 @pytest.fixture(scope="module")
 def faulty(built_frontend, start_stack):
     """A FaultyStack for this module; its run folder is removed with the session's."""
-    stack = FaultyStack(stack_settings(), name=f"tests/{os.getpid()}-faulty", quiet=True, build=False)
+    stack = FaultyStack(stack_settings(CLIENT_TIMEOUT="1"), name=f"tests/{os.getpid()}-faulty", quiet=True, build=False)
     stack.start()
     yield stack
     stack.stop()

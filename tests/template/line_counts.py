@@ -19,6 +19,7 @@ NOT_COUNTED = {
     ".git",
     "node_modules",
     ".venv",
+    ".venv-checkov",
     ".tools",
     "dist",
     ".run",

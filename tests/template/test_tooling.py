@@ -2,6 +2,7 @@
 published schemas (vendored by check-jsonschema, so offline), and what they run and cover. (The
 Node that .nvmrc pins and package-lock.json's engines: tests/test_npm_lock.py, a product test.)"""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -61,8 +62,31 @@ def test_dependabot_covers_pip_npm_docker_and_actions():
         "/" + str(p.parent.relative_to(ROOT)).strip(".")
         for p in [*ROOT.glob("requirements*.in"), *ROOT.glob("*/requirements*.in")]
     }
-    assert pinned == {"/", "/backend", "/stack", "/bench"}
+    assert pinned == {"/", "/backend", "/stack", "/lint", "/bench"}
     assert covered["pip"] == pinned
     assert covered["npm"] == {"/frontend"}
     assert covered["docker"] == dockerfiles
     assert covered["github-actions"] == {"/"}
+
+
+def steps():
+    workflow = yaml.safe_load(WORKFLOW.read_text())
+    return [step for job in workflow["jobs"].values() for step in job["steps"]]
+
+
+def test_actions_are_pinned_by_commit_with_their_tag_beside():
+    uses = re.findall(r"^\s*(?:- )?uses: (\S+)(.*)$", WORKFLOW.read_text(), re.M)
+    assert uses
+    for action, comment in uses:
+        assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", action), action
+        assert re.fullmatch(r"\s+# v\d+\.\d+\.\d+", comment), f"{action}: no '# vX.Y.Z' for Dependabot and readers"
+
+
+def test_checkout_leaves_no_token_behind():
+    checkouts = [step for step in steps() if step.get("uses", "").startswith("actions/checkout@")]
+    assert checkouts and all(step["with"]["persist-credentials"] is False for step in checkouts)
+
+
+def test_dependabot_waits_a_week_before_proposing_a_release():
+    for update in yaml.safe_load(DEPENDABOT.read_text())["updates"]:
+        assert update["cooldown"]["default-days"] >= 7, update["package-ecosystem"]

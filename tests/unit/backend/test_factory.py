@@ -27,6 +27,13 @@ def test_testing_flag_comes_from_test_config():
         pytest.param({"FORWARDED_HOPS": "-1"}, "FORWARDED_HOPS", id="hops-negative"),
         pytest.param({"CORS_ORIGINS": "*"}, "CORS_ORIGINS", id="cors-star"),
         pytest.param({"CORS_ORIGINS": "localhost:5173"}, "CORS_ORIGINS", id="cors-no-scheme"),
+        pytest.param({"CORS_ORIGINS": "https://*.com"}, "CORS_ORIGINS", id="cors-star-tld"),
+        pytest.param({"CORS_ORIGINS": "https://*example.com"}, "CORS_ORIGINS", id="cors-star-in-label"),
+        pytest.param({"CORS_ORIGINS": "https://a.*.example.com"}, "CORS_ORIGINS", id="cors-star-inside"),
+        pytest.param({"CORS_ORIGINS": "https://*.10.0.0.1"}, "CORS_ORIGINS", id="cors-star-address"),
+        pytest.param({"CORS_ORIGINS": "https://app.example.com/"}, "CORS_ORIGINS", id="cors-path"),
+        pytest.param({"CORS_ORIGINS": "https://app.example.com:0"}, "CORS_ORIGINS", id="cors-port-zero"),
+        pytest.param({"CORS_ORIGINS": "https://app.example.(com|net)"}, "CORS_ORIGINS", id="cors-regex"),
         pytest.param({"ALLOWED_HOSTS": "http://example.com"}, "ALLOWED_HOSTS", id="hosts-url"),
     ],
 )
@@ -55,3 +62,34 @@ def test_cors_allows_only_listed_origins(make_app):
     assert "Access-Control-Allow-Credentials" not in allowed.headers
     other = client.get("/result", headers={"Origin": "http://evil.example"})
     assert "Access-Control-Allow-Origin" not in other.headers
+
+
+# (CORS_ORIGINS, Origin, allowed?): the wildcard form is one or more DNS labels in front of the
+# name, same scheme, same port; exact origins are compared as text (never as a regex).
+CORS_CASES = [
+    ("https://*.example.com", "https://app.example.com", True),
+    ("https://*.example.com", "https://a.b.example.com", True),
+    ("https://*.example.com", "HTTPS://App.Example.COM", True),
+    ("https://*.example.com", "https://xexample.com.attacker.net", False),
+    ("https://*.example.com", "https://example.com.attacker.net", False),
+    ("https://*.example.com", "https://attacker.net/.example.com", False),
+    ("https://*.example.com", "https://evilexample.com", False),
+    ("https://*.example.com", "https://example.com", False),
+    ("https://*.example.com", "http://app.example.com", False),
+    ("https://*.example.com", "https://app.example.com:8443", False),
+    ("https://*.example.com", "https://app.example.com.", False),
+    ("https://*.example.com:8443", "https://app.example.com:8443", True),
+    ("https://*.example.com:8443", "https://app.example.com", False),
+    ("https://app.example.com", "https://app.example.com", True),
+    ("https://app.example.com", "https://app.example.com.attacker.net", False),
+    ("https://app.example.com", "https://appxexample.com", False),
+    ("http://[::1]:5173", "http://[::1]:5173", True),
+    ("http://[::1]:5173", "http://1:5173", False),
+    ("http://localhost:5173 https://*.example.com", "http://localhost:5173", True),
+]
+
+
+@pytest.mark.parametrize("setting, origin, allowed", CORS_CASES)
+def test_cors_origin_table(make_app, setting, origin, allowed):
+    response = make_app(CORS_ORIGINS=setting).test_client().get("/result", headers={"Origin": origin})
+    assert response.headers.get("Access-Control-Allow-Origin") == (origin if allowed else None)

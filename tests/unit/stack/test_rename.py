@@ -60,3 +60,13 @@ def test_title_is_written_once_in_site_js_and_replaced_elsewhere(project, title,
     assert rename.current_title(project) == title
     assert (project / "README.md").read_text() == f"# {title}\n"
     assert OLD_TITLE not in (project / rename.SITE).read_text()
+
+
+@pytest.mark.parametrize("installed", [".venv", ".venv-checkov", "frontend/node_modules"])
+def test_what_tools_install_is_left_alone(project, installed):
+    # checkov's venv holds thousands of files naming /api: a rename must not rewrite them.
+    inside = project / installed / "lib" / "x.py"
+    inside.parent.mkdir(parents=True)
+    inside.write_text(f"URL = '/api/v2'  # {OLD_TITLE}\n")
+    rename.rename(project, title="New Title", prefix="/svc")
+    assert inside.read_text() == f"URL = '/api/v2'  # {OLD_TITLE}\n"
