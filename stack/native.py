@@ -70,7 +70,7 @@ def free_port(host="127.0.0.1"):
 def check_port_free(port, fix="HTTP_PORT=8080 make up", address=None):
     """Raise a StackError naming the port when something already listens on it; `fix` is the
     command that picks another port. address (HTTP_BIND): check only that address."""
-    # A test bind, closed at once: is the port taken (every address: bandit's B104)?
+    # A test bind, closed at once: is the port taken on every address (bandit's B104), or HTTP_BIND's?
     if address is None:
         binds = ((socket.AF_INET, "0.0.0.0"), (socket.AF_INET6, "::"))  # nosec B104
     else:
