@@ -155,6 +155,10 @@ def rename(root, name=None, title=None, prefix=None, port=None, domain=None):
                     lambda m: f"{m.group(1)}{port}{m.group(2)}",
                     f"default port {old}",
                 )
+            # The docs' examples use the default port too (the URL map, the ready lines).
+            for doc in [root / "README.md", *sorted((root / "docs").glob("*.md"))]:
+                if doc.exists():
+                    doc.write_text(re.sub(rf"(localhost:){old}\b", rf"\g<1>{port}", doc.read_text()))
     if domain is not None:
         path = root / ".env.example"
         text = path.read_text()

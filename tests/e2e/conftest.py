@@ -14,6 +14,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-results" / "e2e"
@@ -80,7 +81,11 @@ class PageWatch:
             self.log.append(line)
 
     def _on_request_failed(self, request):
-        self._error(f"requestfailed: {request.method} {request.url}: {request.failure}", request.url)
+        line = f"requestfailed: {request.method} {request.url}: {request.failure}"
+        if "ERR_NETWORK_CHANGED" in (request.failure or ""):
+            self.log.append(line)  # the host's network, not the site (see _retried_when_the_network_changed)
+            return
+        self._error(line, request.url)
 
     def _on_response(self, response):
         if response.status >= 400:
@@ -103,6 +108,8 @@ def open_page(browser, request):
         context.set_default_navigation_timeout(TIMEOUT_MS)
         page = context.new_page()
         page.watch = PageWatch(page)
+        page.goto = _retried_when_the_network_changed(page.goto)
+        page.reload = _retried_when_the_network_changed(page.reload)
         opened.append(page)
         return page
 
@@ -116,6 +123,22 @@ def open_page(browser, request):
             artifacts.mkdir(parents=True, exist_ok=True)
             _save_artifacts(page, artifacts, suffix="" if number == 0 else f"-{number}")
         page.context.close()
+
+
+def _retried_when_the_network_changed(navigate):
+    """Chromium aborts a navigation with net::ERR_NETWORK_CHANGED when the host's addresses
+    change, as they do when a Docker suite running beside this one creates or removes a network:
+    that navigation is made again (twice at most); any other failure stands."""
+
+    def again(*args, **kwargs):
+        for attempt in range(3):
+            try:
+                return navigate(*args, **kwargs)
+            except PlaywrightError as exc:
+                if "ERR_NETWORK_CHANGED" not in str(exc) or attempt == 2:
+                    raise
+
+    return again
 
 
 def _save_artifacts(page, folder, suffix):

@@ -45,44 +45,88 @@ def test_hadolint_flags_sudo(tmp_path):
     flags(lambda p: judges.hadolint([p]), clean, bad, "DL3004")
 
 
-def test_checkov_flags_a_dockerfile_that_ends_as_root(tmp_path):
-    clean, bad = planted(tmp_path, "nginx/Dockerfile", lambda t: t + "USER root\n")
-    flags(lambda p: judges.checkov([p]), clean, bad, "CKV_DOCKER_8")
+# checkov takes long to start: every plant of it is judged in one run of a clean tree and one of
+# a planted tree, and each plant must add its rule's failure on its own file.
+def _plant_dockerfile(text):
+    return text + "USER root\n"
 
 
-def test_checkov_flags_privilege_escalation_in_the_rendered_overlay(tmp_path):
-    rendered = judges.render_kustomize(tmp_path / "k8s" / "production.yaml", "deploy/k8s/overlays/production")
-    bad = tmp_path / "bad" / "production.yaml"
-    bad.parent.mkdir()
-    bad.write_text(rendered.read_text().replace("allowPrivilegeEscalation: false", "allowPrivilegeEscalation: true", 1))
-    flags(lambda p: judges.checkov([p]), rendered, bad, "CKV_K8S_20")
+def _plant_overlay(text):
+    return text.replace("allowPrivilegeEscalation: false", "allowPrivilegeEscalation: true", 1)
 
 
-def test_checkov_flags_a_compose_service_with_a_writable_root(tmp_path):
-    clean, bad = planted(tmp_path, "docker-compose.yml", lambda t: t.replace("read_only: true", "read_only: false"))
-    flags(lambda p: judges.checkov([judges.compose_copy(p.with_suffix(".judged.yml"), p)]), clean, bad, "CKV_STACK_1")
+def _plant_compose(text):
+    return text.replace("read_only: true", "read_only: false")
 
 
-def test_checkov_reads_a_compose_file_with_reset_tags(tmp_path):
+def _plant_reset_compose(text):
     # checkov drops a file with `!reset` silently: the judge's copy must still be judged.
-    writable = "\n  nginx:\n    read_only: false\n"
-    clean, bad = planted(tmp_path, "docker-compose.https.yml", lambda t: t.replace("\n  nginx:\n", writable, 1))
-    assert "!reset" in bad.read_text()
-    flags(lambda p: judges.checkov([judges.compose_copy(p.with_suffix(".judged.yml"), p)]), clean, bad, "CKV_STACK_1")
+    assert "!reset" in text
+    return text.replace("\n  nginx:\n", "\n  nginx:\n    read_only: false\n", 1)
 
 
-def test_checkov_flags_unsecure_commands_in_the_workflow(tmp_path):
-    env = "    env:\n      ACTIONS_ALLOW_UNSECURE_COMMANDS: true\n"
-    clean, bad = planted(
-        tmp_path, ".github/workflows/ci.yml", lambda t: t.replace("    steps:\n", env + "    steps:\n", 1)
-    )
-    flags(lambda p: judges.checkov([p]), clean, bad, "CKV_GHA_1")
+def _plant_workflow(text):
+    return text.replace("    steps:\n", "    env:\n      ACTIONS_ALLOW_UNSECURE_COMMANDS: true\n    steps:\n", 1)
 
 
-def test_checkov_flags_a_secret(tmp_path):
-    key = "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYzQ8hN3kT2s\n"
-    clean, bad = planted(tmp_path, "deploy/k8s/base/settings.env", lambda t: t + key)
-    flags(lambda p: judges.checkov([p]), clean, bad, "CKV_SECRET_")
+def _plant_secret(text):
+    return text + "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYzQ8hN3kT2s\n"
+
+
+CHECKOV_PLANTS = {
+    # name in the tree: (source, plant, rule)
+    "nginx.Dockerfile": ("nginx/Dockerfile", _plant_dockerfile, "CKV_DOCKER_8"),
+    "production.yaml": (None, _plant_overlay, "CKV_K8S_20"),
+    "docker-compose.judged.yml": ("docker-compose.yml", _plant_compose, "CKV_STACK_1"),
+    "docker-compose.https.judged.yml": ("docker-compose.https.yml", _plant_reset_compose, "CKV_STACK_1"),
+    # checkov knows a workflow by its folder.
+    ".github/workflows/ci.yml": (".github/workflows/ci.yml", _plant_workflow, "CKV_GHA_1"),
+    "settings.env": ("deploy/k8s/base/settings.env", _plant_secret, "CKV_SECRET_"),
+}
+
+
+def _failures(out):
+    """{(rule, file name)} of checkov's compact output."""
+    found = set()
+    for block in out.split("Check: ")[1:]:
+        rule = block.split(":", 1)[0]
+        for path in re.findall(r"File: (\S+?)(?::\d+-\d+)?\s", block):
+            found.add((rule, path.rsplit("/", 1)[-1]))
+    return found
+
+
+@pytest.fixture(scope="module")
+def checkov_verdicts(tmp_path_factory):
+    """checkov's exit status and failures on the clean tree and on the planted one."""
+    root = tmp_path_factory.mktemp("checkov")
+    overlay = judges.render_kustomize(root / "rendered" / "production.yaml", "deploy/k8s/overlays/production")
+    verdicts = {}
+    for tree in ("clean", "bad"):
+        files = []
+        for name, (source, plant, _rule) in CHECKOV_PLANTS.items():
+            text = (ROOT / source).read_text() if source else overlay.read_text()
+            raw = root / tree / "raw" / name
+            raw.parent.mkdir(parents=True, exist_ok=True)
+            raw.write_text(plant(text) if tree == "bad" else text)
+            path = judges.compose_copy(root / tree / name, raw) if "compose" in name else raw
+            if "compose" not in name:
+                path = root / tree / name
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(raw.read_text())
+            files.append(path)
+        code, out = verdict(judges.checkov(files))
+        verdicts[tree] = (code, _failures(out), out)
+    return verdicts
+
+
+@pytest.mark.parametrize("name", CHECKOV_PLANTS)
+def test_checkov_flags_each_planted_line(checkov_verdicts, name):
+    rule = CHECKOV_PLANTS[name][2]
+    clean_code, clean, clean_out = checkov_verdicts["clean"]
+    code, bad, out = checkov_verdicts["bad"]
+    assert clean_code == 0 and not clean, clean_out
+    assert code != 0
+    assert any(r.startswith(rule) and file == name.rsplit("/", 1)[-1] for r, file in bad), out
 
 
 def test_zizmor_flags_template_injection(tmp_path):
