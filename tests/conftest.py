@@ -5,6 +5,7 @@ import itertools
 import os
 import shutil
 import signal
+import subprocess
 import time
 import uuid
 
@@ -77,8 +78,22 @@ def _dockerd_pid_file():
 
 def pytest_sessionfinish(session):
     if not hasattr(session.config, "workerinput"):
+        _leave_swarm()
         _stop_dockerd_we_started()
         (RUN_ROOT / "tests" / f"docker-{os.environ['STACK_TEST_RUN']}.lock").unlink(missing_ok=True)
+
+
+def _leave_swarm():
+    """Leave the swarm this run made, once every worker is done (see tests/deploy/test_swarm.py)."""
+    from support.docker.engine import swarm_marker
+
+    marker = swarm_marker()
+    if not marker.exists():
+        return
+    marker.unlink()
+    subprocess.run(["docker", "swarm", "leave", "--force"], capture_output=True, timeout=120)
+    # The bridge Swarm made for its containers' egress; still in use by another swarm's: kept.
+    subprocess.run(["docker", "network", "rm", "docker_gwbridge"], capture_output=True, timeout=60)
 
 
 def _stop_dockerd_we_started():

@@ -2,8 +2,8 @@
 the API as several replicas that nginx finds through Docker's DNS, a rolling update of the API
 under load, and a killed replica replaced.
 
-The swarm is made for this module only (`docker swarm init --advertise-addr 127.0.0.1`) and
-left at the end, unless one was already there. Every request goes to nginx's port on
+The swarm is made for this test run (`docker swarm init --advertise-addr 127.0.0.1`) and left
+when the run ends, unless one was already there. Every request goes to nginx's port on
 127.0.0.1; load is bounded in count and time."""
 
 import os
@@ -18,6 +18,7 @@ from python_on_whales import DockerException, docker
 
 from stack.env import ROOT
 from stack.native import free_port
+from support.docker.engine import swarm_marker
 from support.load import Load
 from support.rawhttp import request
 
@@ -99,22 +100,17 @@ def test_api_stops_after_nginx_has_forgotten_it():
 
 @pytest.fixture(scope="module")
 def swarm(docker_engine):
-    """A single-node swarm on loopback; left at the end if this module made it."""
+    """A single-node swarm on loopback. One made here is left when the whole test run ends
+    (tests/conftest.py), not when this module does: `docker swarm leave` breaks Docker's DNS on
+    every network that exists at that moment (engine 20.10), so the compose stacks of the other
+    Docker tests, running beside this module, would lose the name of their API."""
     state = docker.info().swarm.local_node_state
-    made_here = state == "inactive"
-    if made_here:
+    if state == "inactive":
         docker.swarm.init(advertise_address="127.0.0.1")
+        swarm_marker().write_text("made by this test run\n")
     elif state != "active":
         pytest.fail(f"the engine's swarm state is {state!r}, neither inactive nor active")
-    try:
-        yield
-    finally:
-        if made_here:
-            docker.swarm.leave(force=True)
-            try:
-                docker.network.remove("docker_gwbridge")
-            except DockerException:
-                pass  # absent, or still used by another swarm's containers
+    return state
 
 
 class Deployed:

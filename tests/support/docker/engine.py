@@ -189,3 +189,11 @@ def ensure_compose():
     if not version:
         raise DockerUnavailable(f"the Compose plugin copied to {PLUGIN_DIR} does not answer 'docker compose version'")
     return version
+
+
+def swarm_marker():
+    """The file that says this test run made the engine's swarm (tests/deploy/test_swarm.py):
+    the run's controller leaves that swarm at its very end (tests/conftest.py)."""
+    from stack.native import RUN_ROOT
+
+    return RUN_ROOT / "tests" / f"swarm-{os.environ['STACK_TEST_RUN']}"
