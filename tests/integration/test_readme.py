@@ -10,7 +10,7 @@ from support.rawhttp import request
 
 HEADERS = ROOT / "docs" / "headers.md"
 CACHING_PAGE = ROOT / "docs" / "caching.md"
-WHOAMI_HEADING = "## Check it: `/api/whoami`"
+WHOAMI_HEADING = "## Check it: whoami"
 
 
 def table_after(path, heading_line):
