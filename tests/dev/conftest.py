@@ -15,6 +15,7 @@ from dev.sources import Sources, copy_backend, copy_frontend
 from stack.dev import DevStack
 from stack.errors import StackError
 from stack.native import RUN_ROOT, free_port
+from support.browser import warm_up
 from support.stacks import stack_settings
 
 
@@ -52,9 +53,11 @@ def start_dev_stack(name, sources=None, **overrides):
 
 
 @pytest.fixture(scope="session")
-def dev_stack(dev_sources):
-    """`make dev` on the copies: Vite with HMR, gunicorn with reload, nginx in front."""
+def dev_stack(dev_sources, browser):
+    """`make dev` on the copies: Vite with HMR, gunicorn with reload, nginx in front, its first
+    page load (Vite bundling the dependencies) done."""
     name = f"tests/{os.getpid()}-dev"
     stack = start_dev_stack(name, dev_sources, WEB_CONCURRENCY=1)
+    warm_up(browser, stack.port)
     yield stack
     stack.stop()

@@ -14,6 +14,7 @@ from dev.test_hot_reload import (  # noqa: F401
 )
 
 from stack.native import free_port
+from support.browser import warm_up
 from support.docker.compose import ComposeStack, copy_checkout, project_name
 
 
@@ -25,17 +26,6 @@ def dev_checkout(docker_engine, tmp_path_factory):
 @pytest.fixture(scope="module")
 def dev_sources(dev_checkout):
     return Sources(dev_checkout / "frontend", dev_checkout / "backend")
-
-
-def warm_up(browser, port):
-    """Load the app once, with time to spare: Vite bundles the dependencies on the first page
-    load, which the tests' 15 s must not pay for on a busy machine."""
-    context = browser.new_context()
-    try:
-        context.new_page().goto(f"http://localhost:{port}/")
-        context.pages[0].wait_for_selector('[data-testid="status-banner"][data-state="ok"]', timeout=120_000)
-    finally:
-        context.close()
 
 
 @pytest.fixture(scope="module")

@@ -33,8 +33,10 @@ def copy_checkout(dest):
 
 
 def clean_env():
-    """The environment without the stack's settings: the project's defaults apply."""
-    return {k: v for k, v in os.environ.items() if k not in SETTING_NAMES}
+    """The environment without the stack's settings (the project's defaults apply), and not as a
+    sub-make of `make test` (make would print its directory changes)."""
+    make_own = ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")
+    return {k: v for k, v in os.environ.items() if k not in SETTING_NAMES and k not in make_own}
 
 
 def run(args, cwd, timeout=600):
