@@ -36,7 +36,7 @@ def test_services_are_api_and_nginx():
 
 def test_nginx_is_the_only_published_port():
     # HTTP_BIND set: published on that address only (tests/docker renders it with compose).
-    assert SERVICES["nginx"]["ports"] == ["${HTTP_BIND:+${HTTP_BIND}:}${HTTP_PORT:-8000}:80"]
+    assert SERVICES["nginx"]["ports"] == ["${HTTP_BIND:+${HTTP_BIND:-}:}${HTTP_PORT:-8000}:80"]
     assert "ports" not in SERVICES["api"]
 
 

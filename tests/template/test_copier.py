@@ -74,7 +74,7 @@ def test_unit_suites_pass_in_the_new_project(project):
         (".env.example", "HTTP_PORT=9137"),
         ("stack/env.py", 'DEFAULT_HTTP_PORT = "9137"'),
         ("frontend/vite.config.js", "export const DEFAULT_HTTP_PORT = 9137"),
-        ("docker-compose.yml", '      - "${HTTP_BIND:+${HTTP_BIND}:}${HTTP_PORT:-9137}:80"'),
+        ("docker-compose.yml", '      - "${HTTP_BIND:+${HTTP_BIND:-}:}${HTTP_PORT:-9137}:80"'),
         (".env.example", "# In production, for example: ALLOWED_HOSTS=board.kestrel.test"),
         ("frontend/package.json", '  "name": "kestrel-board",'),
     ],
