@@ -8,6 +8,7 @@ when the run ends, unless one was already there. Every request goes to nginx's p
 
 import os
 import re
+import shutil
 import time
 import uuid
 from collections import Counter
@@ -26,6 +27,8 @@ STACK_FILE = ROOT / "deploy" / "swarm" / "stack.yml"
 STACK = yaml.safe_load(STACK_FILE.read_text())["services"]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
 REPLICAS = STACK["api"]["deploy"]["replicas"]
+# A team's own setting (docs/settings.md), written in .env only.
+OWN_SETTING = "APP_GREETING"
 
 
 def live(test):
@@ -153,12 +156,18 @@ class Deployed:
 
 
 @pytest.fixture(scope="module")
-def deployed(swarm, images):
+def deployed(swarm, images, tmp_path_factory):
     """The stack deployed under a name and port of its own, removed at the end."""
     name = f"vfn-swarm-{os.getpid()}"
     stack = Deployed(name, free_port(), images)
     variables = {"IMAGE_TAG": images, "HTTP_PORT": str(stack.port)}
-    docker.stack.deploy(name, compose_files=[STACK_FILE], variables=variables, resolve_image="never")
+    # From a checkout whose .env holds a team's own setting (the stack file reads ../../.env).
+    checkout = tmp_path_factory.mktemp("swarm-checkout")
+    (checkout / "deploy" / "swarm").mkdir(parents=True)
+    shutil.copy(STACK_FILE, checkout / "deploy" / "swarm" / "stack.yml")
+    (checkout / ".env").write_text(f"{OWN_SETTING}=hello from .env\n")
+    stack_file = checkout / "deploy" / "swarm" / "stack.yml"
+    docker.stack.deploy(name, compose_files=[stack_file], variables=variables, resolve_image="never")
     try:
         wait_until(lambda: len(stack.healthy_api_containers()) == REPLICAS, 180, f"{REPLICAS} healthy API replicas")
         wait_until(stack.api_answers, 60, "nginx answering /api/result")
@@ -176,6 +185,13 @@ def deployed(swarm, images):
         volumes = docker.volume.list(filters=[("label", label)])
         if volumes:
             docker.volume.remove(volumes)
+
+
+@live
+def test_a_teams_own_setting_in_dotenv_reaches_every_api_replica(deployed):
+    for cid in deployed.healthy_api_containers():
+        environ = docker.container.execute(cid, ["env"])
+        assert f"{OWN_SETTING}=hello from .env" in environ.splitlines(), cid
 
 
 def served_by(containers, marker):

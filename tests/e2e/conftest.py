@@ -18,7 +18,7 @@ from playwright.sync_api import Error as PlaywrightError
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-results" / "e2e"
-TIMEOUT_MS = 10_000
+TIMEOUT_MS = 20_000
 VIEWPORT = {"width": 1280, "height": 900}
 
 
@@ -83,7 +83,7 @@ class PageWatch:
     def _on_request_failed(self, request):
         line = f"requestfailed: {request.method} {request.url}: {request.failure}"
         if "ERR_NETWORK_CHANGED" in (request.failure or ""):
-            self.log.append(line)  # the host's network, not the site (see _retried_when_the_network_changed)
+            self.log.append(line)  # the host's network, not the site (see retried_when_the_network_changed)
             return
         self._error(line, request.url)
 
@@ -108,8 +108,8 @@ def open_page(browser, request):
         context.set_default_navigation_timeout(TIMEOUT_MS)
         page = context.new_page()
         page.watch = PageWatch(page)
-        page.goto = _retried_when_the_network_changed(page.goto)
-        page.reload = _retried_when_the_network_changed(page.reload)
+        page.goto = retried_when_the_network_changed(page.goto)
+        page.reload = retried_when_the_network_changed(page.reload)
         opened.append(page)
         return page
 
@@ -125,7 +125,7 @@ def open_page(browser, request):
         page.context.close()
 
 
-def _retried_when_the_network_changed(navigate):
+def retried_when_the_network_changed(navigate):
     """Chromium aborts a navigation with net::ERR_NETWORK_CHANGED when the host's addresses
     change, as they do when a Docker suite running beside this one creates or removes a network:
     that navigation is made again (twice at most); any other failure stands."""

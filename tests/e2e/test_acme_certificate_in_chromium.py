@@ -9,7 +9,7 @@ http://DOMAIN/ like a person typing the name.
 import subprocess
 
 import pytest
-from e2e.conftest import TIMEOUT_MS, VIEWPORT, PageWatch
+from e2e.conftest import TIMEOUT_MS, VIEWPORT, PageWatch, retried_when_the_network_changed
 from e2e.pages import ALL_OK, RESULT_MESSAGE, check_states, settled_state, text
 
 from support.acme import DOMAIN
@@ -59,6 +59,7 @@ def _page(browser):
     context.set_default_navigation_timeout(TIMEOUT_MS)
     page = context.new_page()
     page.watch = PageWatch(page)
+    page.goto = retried_when_the_network_changed(page.goto)
     return page
 
 

@@ -120,14 +120,28 @@ def copy_checkout(target):
         ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
         cwd=ROOT,
         capture_output=True,
-        check=True,
     )
-    for name in filter(None, listed.stdout.decode().split("\0")):
+    if listed.returncode == 0:
+        names = filter(None, listed.stdout.decode().split("\0"))
+    else:  # not a git checkout (a copier copy before its first commit): the tree, less what is installed
+        names = _files_not_installed(ROOT)
+    for name in names:
         source = ROOT / name
         if source.is_file():
             (target / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, target / name)
     return Path(target)
+
+
+INSTALLED = {".git", ".venv", ".venv-checkov", ".tools", "node_modules", "dist", ".run", "test-results", "__pycache__"}
+
+
+def _files_not_installed(root):
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if d not in INSTALLED]
+        for file in files:
+            if file != ".env":
+                yield os.path.relpath(os.path.join(folder, file), root)
 
 
 def project_name(suffix=""):
