@@ -8,9 +8,7 @@ import pytest
 
 from stack.native import free_port
 from support.rawhttp import request
-from support.tls_proxies import FRONTS, PUBLIC_HOST
-
-CLIENT = "127.0.0.5"
+from support.tls_proxies import CLIENT, FORGED_BY_THE_CLIENT, FRONTS, PUBLIC_HOST
 
 
 @pytest.fixture(scope="module")
@@ -59,14 +57,7 @@ def test_whoami_sees_the_real_client_and_scheme(front):
 
 def test_client_headers_cannot_pass_through_the_front(front):
     port, send = front
-    forged = {
-        "X-Forwarded-For": "203.0.113.66",
-        "X-Forwarded-Host": "evil.example:6666",
-        "X-Forwarded-Port": "6666",
-        "X-Forwarded-Proto": "http",
-        "X-Forwarded-Prefix": "/evil",
-        "Forwarded": "for=203.0.113.66;proto=http",
-    }
+    forged = FORGED_BY_THE_CLIENT
     assert send("/api/", headers=forged).header("Location") == f"https://{PUBLIC_HOST}:{port}/api/result"
     assert send("/api/whoami", headers=forged).json()["remote_addr"] == CLIENT
 

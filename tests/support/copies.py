@@ -13,9 +13,20 @@ from stack.settings import SETTING_NAMES
 ROOT = Path(__file__).resolve().parents[2]
 # Installed or generated here: linked into the copy (the first three) or left out.
 SHARED = (".venv", ".tools", "frontend/node_modules")
-NOT_COPIED = shutil.ignore_patterns(
-    ".git", ".venv", ".tools", "node_modules", "dist", ".run", "test-results", "__pycache__", ".pytest_cache"
+# What a checkout holds that is installed or made, never its source.
+INSTALLED = (
+    ".git",
+    ".venv",
+    ".venv-checkov",
+    ".tools",
+    "node_modules",
+    "dist",
+    ".run",
+    "test-results",
+    "__pycache__",
+    ".pytest_cache",
 )
+NOT_COPIED = shutil.ignore_patterns(*INSTALLED)
 
 
 def link_installed(project):

@@ -10,6 +10,17 @@ from contextlib import contextmanager
 from .processes import running
 
 PUBLIC_HOST = "public.example"
+# The client's address as the tests send from, and the forwarding headers it forges: a front
+# must replace or drop every one of them.
+CLIENT = "127.0.0.5"
+FORGED_BY_THE_CLIENT = {
+    "X-Forwarded-For": "203.0.113.66",
+    "X-Forwarded-Host": "evil.example:6666",
+    "X-Forwarded-Port": "6666",
+    "X-Forwarded-Proto": "http",
+    "X-Forwarded-Prefix": "/evil",
+    "Forwarded": "for=203.0.113.66;proto=http;host=evil.example",
+}
 _HAPROXY_DEFAULTS = """global
     maxconn 256
 defaults

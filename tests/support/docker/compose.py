@@ -13,6 +13,7 @@ from python_on_whales import DockerClient
 
 from stack.env import ROOT
 from stack.native import free_port
+from support.copies import INSTALLED
 
 LOOPBACK = ROOT / "tests" / "docker" / "loopback.yml"
 # The same for the dev overlay's Vite port.
@@ -131,9 +132,6 @@ def copy_checkout(target):
             (target / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, target / name)
     return Path(target)
-
-
-INSTALLED = {".git", ".venv", ".venv-checkov", ".tools", "node_modules", "dist", ".run", "test-results", "__pycache__"}
 
 
 def _files_not_installed(root):
