@@ -1,6 +1,7 @@
 """`docker compose up -d --scale api=N` on the running stack: nginx finds the new containers
 (resolver + `resolve`) without a restart, and scaling back down loses no request."""
 
+import json
 import time
 from collections import Counter
 
@@ -19,11 +20,14 @@ def scale_api(stack, replicas):
 
 
 def served_by(stack, request_ids):
-    """For each api container, how many of `request_ids` its gunicorn access log shows."""
+    """For each api container, how many of `request_ids` its gunicorn access log (JSON) shows."""
     counts = Counter()
+    wanted = set(request_ids)
     for container in stack.containers("api"):
-        log = stack.client.container.logs(container)
-        counts[container.name] = sum(f"request_id={rid}" in log for rid in request_ids)
+        lines = [json.loads(line) for line in stack.client.container.logs(container).splitlines() if line.startswith("{")]
+        counts[container.name] = sum(
+            line["logger"] == "gunicorn.access" and line["request_id"] in wanted for line in lines
+        )
     return counts
 
 
