@@ -19,7 +19,7 @@ VARIANTS = (
 )
 BASELINE = VARIANTS[0][0]
 # The stack as it ships (the defaults in Docker, Swarm and Kubernetes): the row the target judges.
-SHIPPED = "json"
+SHIPPED = "json_no_access"
 TARGET_PCT = 10
 PARTS = ("gunicorn", "nginx")
 
@@ -63,6 +63,7 @@ def run(ctx):
                 "vs_baseline_us": round(statistics.median(deltas), 1),
                 "vs_baseline_pct": round(statistics.median(pct), 1) if pct else None,
                 "errors": summary["non_2xx_3xx"] + summary["socket_errors"],
+                "other_load_cores": summary["other_load_cores"],
             }
         )
     return {"observability": {"baseline": BASELINE, "rows": rows}}
@@ -90,5 +91,5 @@ def targets(data):
     if SHIPPED not in rows:
         return []
     pct = rows[SHIPPED]["vs_baseline_pct"]
-    name = f"observability as shipped ({SHIPPED}) vs {BASELINE}, API CPU"
+    name = f"logs as shipped ({SHIPPED}) vs {BASELINE}: API CPU"
     return [(name, f"{pct:+.1f}%", f"<= +{TARGET_PCT}%", pct is not None and pct <= TARGET_PCT)]
