@@ -7,7 +7,6 @@ import importlib.util
 import os
 import sys
 
-
 from gunicorn.glogging import Logger
 
 

@@ -93,7 +93,7 @@ def _atom(atoms, key):
 
 
 def _header(atoms, name):
-    value = _atom(atoms, "{%s}i" % name)
+    value = _atom(atoms, f"{{{name}}}i")
     return None if value in (None, "-") else value
 
 

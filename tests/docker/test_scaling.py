@@ -25,10 +25,10 @@ def served_by(stack, request_ids):
     counts = Counter()
     wanted = set(request_ids)
     for container in stack.containers("api"):
-        lines = [json.loads(line) for line in stack.client.container.logs(container).splitlines() if line.startswith("{")]
-        counts[container.name] = sum(
-            line.get("logger") == "app" and line["request_id"] in wanted for line in lines
-        )
+        lines = [
+            json.loads(line) for line in stack.client.container.logs(container).splitlines() if line.startswith("{")
+        ]
+        counts[container.name] = sum(line.get("logger") == "app" and line["request_id"] in wanted for line in lines)
     return counts
 
 
