@@ -37,6 +37,9 @@ DEFAULTS = {
     "GUNICORN_TIMEOUT": "60",
     "GUNICORN_KEEPALIVE": "75",
     "GUNICORN_LOG_LEVEL": "info",
+    # Where gunicorn's master serves the API's Prometheus metrics (host:port), a listener nginx
+    # never proxies; empty: no metrics at all (docs/monitoring.md).
+    "METRICS_BIND": "",
 }
 
 
@@ -157,6 +160,7 @@ class ServerSettings:
     api_timeout: int
     worker_class: str
     log_level: str
+    metrics_bind: str
 
 
 _HOST_PORT = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d+)$")
@@ -176,6 +180,16 @@ def parse_bind(value, name="API_BIND"):
     if not match or not 1 <= int(match.group(2)) <= 65535:
         raise SettingsError(f"{name}={value!r} is not host:port or unix:/path (e.g. 127.0.0.1:8001).")
     return value
+
+
+def parse_metrics_bind(value, name="METRICS_BIND"):
+    """Where the master serves /metrics: host:port (a TCP listener of its own); empty: off."""
+    if value and (value.startswith("unix:") or not _HOST_PORT.match(value)):
+        raise SettingsError(
+            f"{name}={value!r} is not host:port (e.g. 127.0.0.1:9180 natively, 0.0.0.0:9180 in a "
+            "container), or leave it empty to turn it off."
+        )
+    return parse_bind(value, name)
 
 
 def parse_whole(value, name, low, high, unit=""):
@@ -212,12 +226,15 @@ def load_server(environ=None, cpu_count=None):
         api_timeout=get(parse_whole, "API_TIMEOUT", 1, 86399, " of seconds"),
         worker_class=get(parse_choice, "GUNICORN_WORKER_CLASS", WORKER_CLASSES, "worker class"),
         log_level=get(parse_choice, "GUNICORN_LOG_LEVEL", LOG_LEVELS, "log level"),
+        metrics_bind=get(parse_metrics_bind, "METRICS_BIND"),
     )
     if not problems and values["timeout"] <= values["api_timeout"]:
         problems.append(
             f"GUNICORN_TIMEOUT={values['timeout']} must be above API_TIMEOUT={values['api_timeout']}: nginx "
             "has to give up on a slow request (JSON 504) before gunicorn kills the worker."
         )
+    if not problems and values["metrics_bind"] and values["metrics_bind"] == values["bind"]:
+        problems.append(f"METRICS_BIND={values['metrics_bind']} must differ from API_BIND: nginx proxies API_BIND.")
     if problems:
         raise SettingsError("\n".join(problems))
     return ServerSettings(**values)
