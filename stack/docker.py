@@ -39,6 +39,10 @@ def compose_env(settings):
     docker-compose.yml's port entry needs it (an IPv6 address in brackets, `[::1]`). compose
     reads .env too; the environment wins, so `HTTP_BIND=::1` in .env works through `make up`."""
     env = dict(os.environ)
+    # MONITORING=1: compose's monitoring profile too (Prometheus and the nginx exporter).
+    if settings.get("MONITORING") == "1":
+        profiles = [p for p in env.get("COMPOSE_PROFILES", "").split(",") if p]
+        env["COMPOSE_PROFILES"] = ",".join([*profiles, "monitoring"])
     try:
         address = stack_env.http_bind(settings)
     except StackError:  # left as it is: compose names it (make down must still run)
