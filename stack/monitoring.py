@@ -128,3 +128,9 @@ def query(settings, promql):
     """The result list of an instant query on the running Prometheus."""
     url = f"{prometheus_url(settings)}/api/v1/query?{urllib.parse.urlencode({'query': promql})}"
     return json.loads(_get(url)[1])["data"]["result"]
+
+
+def rules(settings):
+    """Every rule the running Prometheus loaded, with its health ("ok" once evaluated)."""
+    groups = json.loads(_get(f"{prometheus_url(settings)}/api/v1/rules")[1])["data"]["groups"]
+    return [rule for group in groups for rule in group["rules"]]

@@ -215,7 +215,11 @@ class NativeStack:
                 priority=30,
                 stop_wait=20,
             ),
-            *(monitoring.programs(self.settings, self.run_dir, self.log_path, self.scrape_interval) if self.monitoring else ()),
+            *(
+                monitoring.programs(self.settings, self.run_dir, self.log_path, self.scrape_interval)
+                if self.monitoring
+                else ()
+            ),
         ]
 
     def services(self):
