@@ -8,8 +8,8 @@ with all its workers. `make up` runs it in the foreground; the tests start it on
 """
 
 import ctypes
-import ipaddress
 import errno
+import ipaddress
 import os
 import random
 import signal
@@ -261,15 +261,13 @@ class NativeStack:
                 f"logs {logs.shown(self.run_dir / 'error.log')}, {logs.shown(self.log_path('access'))}"
             )
         if name == "nginx-exporter":
-            return (
-                f"nginx-exporter ready at http://127.0.0.1:{monitoring.ports(self.settings)['NGINX_EXPORTER_PORT']}/metrics; "
-                f"log {logs.shown(self.log_path(name))}"
-            )
+            port = monitoring.ports(self.settings)["NGINX_EXPORTER_PORT"]
+            return f"nginx-exporter ready at http://127.0.0.1:{port}/metrics; log {logs.shown(self.log_path(name))}"
         if name == "prometheus":
             return (
                 f"prometheus ready at {monitoring.prometheus_url(self.settings)}/ (the API's metrics from "
-                f"{self.settings['METRICS_BIND']}, nginx's from its stub_status at {self.settings['STUB_STATUS_BIND']}); "
-                f"log {logs.shown(self.log_path(name))}"
+                f"{self.settings['METRICS_BIND']}, nginx's from its stub_status at "
+                f"{self.settings['STUB_STATUS_BIND']}); log {logs.shown(self.log_path(name))}"
             )
         return f"{name} ready{extra}; log {logs.shown(self.log_path(name))}"
 

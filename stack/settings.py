@@ -91,7 +91,8 @@ def _port(name):
 def _monitoring(value):
     if value not in ("", "0", "1"):
         raise StackError(
-            f"MONITORING={value!r}: use 1 to run Prometheus and the nginx exporter beside the stack, or 0 (or empty) not to."
+            f"MONITORING={value!r}: use 1 to run Prometheus and the nginx exporter beside the stack, "
+            "or 0 (or empty) not to."
         )
 
 

@@ -17,7 +17,15 @@ SERVICES = COMPOSE["services"]
 DOCKERFILES = [ROOT / "backend" / "Dockerfile", ROOT / "nginx" / "Dockerfile"]
 # Natively the runner's; in Docker the compose file sets the internal listeners itself, and
 # MONITORING is compose's monitoring profile (the runner passes it as COMPOSE_PROFILES).
-NATIVE_ONLY = {"STACK", "API_BIND", "ACCESS_LOG", "METRICS_BIND", "STUB_STATUS_BIND", "MONITORING", "NGINX_EXPORTER_PORT"}
+NATIVE_ONLY = {
+    "STACK",
+    "API_BIND",
+    "ACCESS_LOG",
+    "METRICS_BIND",
+    "STUB_STATUS_BIND",
+    "MONITORING",
+    "NGINX_EXPORTER_PORT",
+}
 MONITORING = {"nginx-exporter", "prometheus"}
 
 
@@ -55,7 +63,9 @@ def test_prometheus_scrapes_the_internal_listeners():
     config = yaml.safe_load((ROOT / "monitoring" / "prometheus.yml").read_text())
     jobs = {job["job_name"]: job for job in config["scrape_configs"]}
     metrics_port = SERVICES["api"]["environment"]["METRICS_BIND"].rsplit(":", 1)[1]
-    assert jobs["api"]["dns_sd_configs"] == [{"names": ["api"], "type": "A", "port": int(metrics_port), "refresh_interval": "15s"}]
+    assert jobs["api"]["dns_sd_configs"] == [
+        {"names": ["api"], "type": "A", "port": int(metrics_port), "refresh_interval": "15s"}
+    ]
     assert metrics_port in SERVICES["api"]["expose"]
     stub_status = SERVICES["nginx"]["environment"]["STUB_STATUS_BIND"].rsplit(":", 1)[1]
     assert f"--nginx.scrape-uri=http://nginx:{stub_status}/stub_status" in SERVICES["nginx-exporter"]["command"]
