@@ -7,20 +7,23 @@ import importlib.util
 import os
 import sys
 
+from gunicorn.glogging import Logger
 
-def _load_settings_module():
-    """app/settings.py on its own, without the app package. Workers fork from this master
+
+def _load_app_module(name):
+    """app/<name>.py on its own, without the app package. Workers fork from this master
     process: an app module imported here would be the code every worker runs, and a reload
     (GUNICORN_RELOAD=1) would restart workers on the old code. Each worker imports the app."""
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "app", "settings.py")
-    spec = importlib.util.spec_from_file_location("_gunicorn_app_settings", path)
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "app", f"{name}.py")
+    spec = importlib.util.spec_from_file_location(f"_gunicorn_app_{name}", path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     return module
 
 
-settings = _load_settings_module()
+settings = _load_app_module("settings")
+logs = _load_app_module("logs")
 
 
 # Fail at start-up, with the variable named, rather than serve wrong URLs. The runner checks the
@@ -74,12 +77,24 @@ reload = os.environ.get("GUNICORN_RELOAD") == "1"
 control_socket_disable = True
 
 # --- Logging ---------------------------------------------------------------------------------
-accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or "-"
-errorlog = "-"
+# One configuration for gunicorn's error and access logs and the app's logger (app/logs.py):
+# LOG_FORMAT json (one object per line, with the request id) or text; errors to stderr, access
+# lines to stdout, both collected by Docker, supervisord (.run/NAME/gunicorn.log) or journald.
 loglevel = _server.log_level
-# gunicorn's %(h)s is its own peer (nginx); the client is the X-Forwarded-For that nginx set,
-# and the request id is nginx's, so one id finds a request in both logs.
-access_log_format = '%({x-forwarded-for}i)s "%(r)s" %(s)s %(b)s %(D)sus request_id=%({x-request-id}i)s'
+logconfig_dict = logs.config(_server.log_format, _server.log_level, _server.access_log)
+access_log_format = logs.ACCESS_TEXT_FORMAT
+
+
+class _AccessSwitch(Logger):
+    """GUNICORN_ACCESS_LOG=0: no access line, and none of its per-request work (gunicorn builds
+    a dict of every header and environ key for a line whenever a logging config is given)."""
+
+    def access(self, resp, req, environ, request_time):
+        if _server.access_log:
+            super().access(resp, req, environ, request_time)
+
+
+logger_class = _AccessSwitch
 
 # --- Metrics (METRICS_BIND) ------------------------------------------------------------------
 # prometheus-client's multiprocess mode: each worker writes its counters to files in

@@ -20,14 +20,14 @@ from stack import spa
 from stack.errors import StackError
 from stack.settings import SETTING_NAMES
 
-from . import breakdown, charts, concurrency, hotspots, load, pages, proxies, scaling
+from . import breakdown, charts, concurrency, hotspots, load, observability, pages, proxies, scaling
 from .machine import machine
 from .stacks import ROOT, RUN_ROOT, BenchStack, free_port, gunicorn_effective
 from .wrk import BenchError, interleave, lua_scripts
 
 RESULTS = ROOT / "bench" / "results"
 PROGRAMS = {"wrk": "wrk", "nginx": "nginx", "envsubst": "gettext-base", "caddy": "caddy", "haproxy": "haproxy"}
-PARTS = ("load", "hotspots", "scaling", "concurrency", "pages")
+PARTS = ("load", "hotspots", "observability", "scaling", "concurrency", "pages")
 # Settings the bench chooses itself; every other stack setting set in the shell is passed on.
 OWN_SETTINGS = ("STACK", "HTTP_PORT", "API_BIND")
 
@@ -133,6 +133,8 @@ def run(args):
             data["fronts"] = proxies.report(ctx, data["pool"])
         if "hotspots" in parts:
             data.update(hotspots.run(ctx))
+        if "observability" in parts:
+            data.update(observability.run(ctx))
         ctx.args = argparse.Namespace(**{**vars(args), "rounds": args.curve_rounds, "seconds": args.curve_seconds})
         if "scaling" in parts:
             data.update(scaling.run(ctx))
@@ -147,6 +149,7 @@ def run(args):
         for r in data.get("scaling", {}).get("by_clients", []) + data.get("scaling", {}).get("by_workers", [])
     )
     errors += sum(r["errors"] for r in data.get("concurrency", {}).get("rows", []))
+    errors += sum(r["errors"] for r in data.get("observability", {}).get("rows", []))
     data["errors"] = errors
     result = {
         "generated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -164,6 +167,7 @@ def run(args):
         **data,
     }
     checks = load.targets(result) + breakdown.targets(result) + proxies.targets(result) if "pool" in data else []
+    checks += observability.targets(result)
     checks += [("errors, non-2xx/3xx or socket (whole run)", errors, "0", errors == 0)] + pages.targets(result)
     result["targets"] = [
         {"name": name, "value": value, "target": target, "met": bool(met)} for name, value, target, met in checks
@@ -190,6 +194,7 @@ def render(data):
         (breakdown, "pool"),
         (proxies, "pool"),
         (hotspots, "hotspots"),
+        (observability, "observability"),
         (concurrency, "concurrency"),
         (scaling, "scaling"),
         (pages, "page_weight"),

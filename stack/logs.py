@@ -9,9 +9,10 @@ import sys
 
 from .env import ROOT
 
-# nginx error-log levels and gunicorn log levels that reach the terminal.
+# nginx error-log levels and gunicorn log levels that reach the terminal (gunicorn's and the
+# app's lines as text, or as JSON with LOG_FORMAT=json; nginx's error log is always text).
 _NGINX_ERRORS = re.compile(r"\[(error|crit|alert|emerg)\]")
-_GUNICORN_ERRORS = re.compile(r"\[(ERROR|CRITICAL)\]")
+_GUNICORN_ERRORS = re.compile(r'\[(ERROR|CRITICAL)\]|^\{"time":"[^"]*","level":"(ERROR|CRITICAL)"')
 
 
 def shown(path):

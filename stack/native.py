@@ -31,6 +31,8 @@ from .errors import StackError
 from .supervision import DOWN, Program, Supervisor
 
 RUN_ROOT = ROOT / ".run"
+# LOG_FORMAT when it is empty: text for a person at a terminal; containers and systemd get json.
+NATIVE_LOG_FORMAT = "text"
 _loopback = ipaddress.ip_address("127.0.0.1")
 _PR_SET_PDEATHSIG = 1
 
@@ -179,6 +181,7 @@ class NativeStack:
         # (backend/docker-entrypoint.sh): gunicorn itself reads WEB_CONCURRENCY at import and
         # fails on an empty one, and .env.example leaves it empty.
         env.update({k: v for k, v in self.settings.items() if v != ""})
+        env.setdefault("LOG_FORMAT", NATIVE_LOG_FORMAT)
         bind = self.api_bind
         env.update(
             API_BIND=bind,

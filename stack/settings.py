@@ -130,6 +130,9 @@ SETTINGS = (
     _api("GUNICORN_TIMEOUT", ("api",)),
     _api("GUNICORN_KEEPALIVE", ("api",)),
     _api("GUNICORN_LOG_LEVEL", ("api",)),
+    _api("GUNICORN_ACCESS_LOG", ("api",)),
+    # Empty: json (the API's default, and nginx's); the native runner makes it text (stack/native.py).
+    Setting("LOG_FORMAT", "", _SERVER, ("api", "nginx")),
     Setting("VITE_PORT", "5173", _port("VITE_PORT"), ("vite",)),
     Setting("IMAGE_TAG", ""),
     Setting("DOMAIN", "", None, ("caddy",)),

@@ -18,7 +18,10 @@ def index():
     makes it absolute: scheme, host, port and prefix all come from the request as ProxyFix
     rewrote it.
     """
-    return redirect(url_for("api.result", _external=True), code=302)
+    location = url_for("api.result", _external=True)
+    # The request id rides along (app/logs.py): this line joins nginx's and gunicorn's.
+    current_app.logger.info("redirect to %s", location)
+    return redirect(location, code=302)
 
 
 @bp.route("/result", methods=["GET", "POST"])

@@ -24,7 +24,8 @@ def _http_error(exc):
 
 
 def _unexpected_error(exc):
-    # The traceback goes to gunicorn's error log; the client gets no internals.
+    # The traceback goes to the app's log, with the request id; the client gets no internals.
+    current_app.logger.error("unhandled error on %s %s", request.method, request.full_path.rstrip("?"), exc_info=exc)
     return _http_error(InternalServerError())
 
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 # gunicorn's settings: the worker classes that run without extra packages, and its log levels.
 WORKER_CLASSES = ("gthread", "sync")
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+# How every log line is written (app/logs.py): JSON objects for machines, or text for a terminal.
+LOG_FORMATS = ("json", "text")
 
 _PREFIX_RE = re.compile(r"^(/[A-Za-z0-9._~-]+)+$")
 _SIZE_RE = re.compile(r"^(\d+)([kKmMgG]?)$")
@@ -37,6 +39,11 @@ DEFAULTS = {
     "GUNICORN_TIMEOUT": "60",
     "GUNICORN_KEEPALIVE": "75",
     "GUNICORN_LOG_LEVEL": "info",
+    # json for containers and services, whose logs a collector reads; the native runner sets text.
+    "LOG_FORMAT": "json",
+    # gunicorn's access line (1) or none (0, make bench: ~18% of the API's CPU per request for a
+    # line that repeats nginx's: the same request id, client, status and upstream time).
+    "GUNICORN_ACCESS_LOG": "0",
     # Where gunicorn's master serves the API's Prometheus metrics (host:port), a listener nginx
     # never proxies; empty: no metrics at all (docs/monitoring.md).
     "METRICS_BIND": "",
@@ -160,6 +167,8 @@ class ServerSettings:
     api_timeout: int
     worker_class: str
     log_level: str
+    log_format: str
+    access_log: bool
     metrics_bind: str
 
 
@@ -226,6 +235,8 @@ def load_server(environ=None, cpu_count=None):
         api_timeout=get(parse_whole, "API_TIMEOUT", 1, 86399, " of seconds"),
         worker_class=get(parse_choice, "GUNICORN_WORKER_CLASS", WORKER_CLASSES, "worker class"),
         log_level=get(parse_choice, "GUNICORN_LOG_LEVEL", LOG_LEVELS, "log level"),
+        log_format=get(parse_choice, "LOG_FORMAT", LOG_FORMATS, "log format"),
+        access_log=get(parse_choice, "GUNICORN_ACCESS_LOG", ("0", "1"), "switch") == "1",
         metrics_bind=get(parse_metrics_bind, "METRICS_BIND"),
     )
     if not problems and values["timeout"] <= values["api_timeout"]:

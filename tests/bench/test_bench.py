@@ -68,7 +68,9 @@ def test_a_bad_part_is_named_with_what_is_allowed():
         [sys.executable, "-m", "bench", "--only", "load,nonsense"], cwd=ROOT, capture_output=True, text=True, timeout=60
     )
     assert proc.returncode == 2
-    assert "--only takes parts out of load,hotspots,scaling,concurrency,pages, not nonsense" in proc.stderr
+    assert (
+        "--only takes parts out of load,hotspots,observability,scaling,concurrency,pages, not nonsense" in proc.stderr
+    )
     assert "Traceback" not in proc.stderr
 
 

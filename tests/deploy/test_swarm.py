@@ -177,7 +177,8 @@ def deployed(swarm, images, tmp_path_factory):
     """The stack deployed under a name and port of its own, removed at the end."""
     name = f"vfn-swarm-{os.getpid()}"
     stack = Deployed(name, free_port(), images)
-    variables = {"IMAGE_TAG": images, "HTTP_PORT": str(stack.port)}
+    # gunicorn's access log on (off by default): the tests tell the replicas apart by it.
+    variables = {"IMAGE_TAG": images, "HTTP_PORT": str(stack.port), "GUNICORN_ACCESS_LOG": "1"}
     # From a checkout whose .env holds a team's own setting (the stack file reads ../../.env).
     checkout = tmp_path_factory.mktemp("swarm-checkout")
     (checkout / "deploy" / "swarm").mkdir(parents=True)

@@ -1,6 +1,7 @@
 """`docker compose up -d --scale api=N` on the running stack: nginx finds the new containers
 (resolver + `resolve`) without a restart, and scaling back down loses no request."""
 
+import json
 import time
 from collections import Counter
 
@@ -19,11 +20,15 @@ def scale_api(stack, replicas):
 
 
 def served_by(stack, request_ids):
-    """For each api container, how many of `request_ids` its gunicorn access log shows."""
+    """For each api container, how many of `request_ids` its app logged (the redirect's line, JSON;
+    gunicorn's access log is off as the stack ships)."""
     counts = Counter()
+    wanted = set(request_ids)
     for container in stack.containers("api"):
-        log = stack.client.container.logs(container)
-        counts[container.name] = sum(f"request_id={rid}" in log for rid in request_ids)
+        lines = [
+            json.loads(line) for line in stack.client.container.logs(container).splitlines() if line.startswith("{")
+        ]
+        counts[container.name] = sum(line.get("logger") == "app" and line["request_id"] in wanted for line in lines)
     return counts
 
 
@@ -35,7 +40,7 @@ def test_scale_to_three_spreads_requests_without_restarting_nginx(docker_stack):
         # nginx looks the name up again within the resolver's valid=5s.
         deadline = time.monotonic() + 30
         while True:
-            ids = [request(docker_stack.port, "/api/result").header("X-Request-ID") for _ in range(30)]
+            ids = [request(docker_stack.port, "/api/").header("X-Request-ID") for _ in range(30)]
             counts = served_by(docker_stack, ids)
             if sum(1 for n in counts.values() if n) == 3 or time.monotonic() > deadline:
                 break

@@ -35,6 +35,8 @@ BAD_VALUES = [
         "loud",
         "GUNICORN_LOG_LEVEL='loud' is not a log level: use one of debug, info, warning, error, critical.",
     ),
+    ("GUNICORN_ACCESS_LOG", "off", "GUNICORN_ACCESS_LOG='off' is not a switch: use one of 0, 1."),
+    ("LOG_FORMAT", "JSON", "LOG_FORMAT='JSON' is not a log format: use one of json, text."),
     ("ACCESS_LOG", "yes", "ACCESS_LOG='yes': use 1 to show every request, or 0 (or empty) not to."),
     ("METRICS_BIND", "9180", "METRICS_BIND='9180' is not host:port (e.g. 127.0.0.1:9180"),
     ("METRICS_BIND", "unix:/run/metrics.sock", "METRICS_BIND='unix:/run/metrics.sock' is not host:port"),

@@ -15,8 +15,14 @@ from support.rawhttp import request
 
 
 def stack_settings(**overrides):
-    """Defaults of the template with small worker counts and a free port; overrides win."""
-    settings = {"HTTP_PORT": str(free_port()), "WEB_CONCURRENCY": "2", "GUNICORN_THREADS": "2"}
+    """Defaults of the template with small worker counts and a free port, and gunicorn's access
+    log on: tests read it to see what reached gunicorn. Overrides win."""
+    settings = {
+        "HTTP_PORT": str(free_port()),
+        "WEB_CONCURRENCY": "2",
+        "GUNICORN_THREADS": "2",
+        "GUNICORN_ACCESS_LOG": "1",
+    }
     settings.update({k: str(v) for k, v in overrides.items()})
     return settings
 
