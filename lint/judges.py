@@ -44,6 +44,7 @@ _K8S_PRODUCTION = {
     "RESOLVER": "kube-dns.kube-system.svc.cluster.local",
     "API_BIND": "api.vue-flask-nginx.svc.cluster.local:8000",
     "NGINX_LISTEN_PORT": "8080",
+    "STUB_STATUS_BIND": "127.0.0.1:8081",
 }
 RENDERINGS = {
     "native": ({}, "native"),
@@ -52,7 +53,7 @@ RENDERINGS = {
         "native",
     ),
     "native-dev": ({"SPA_DEV_SERVER": "127.0.0.1:5173"}, "native"),
-    "docker": ({"RESOLVER": "127.0.0.11", "API_BIND": "api:8000"}, "image"),
+    "docker": ({"RESOLVER": "127.0.0.11", "API_BIND": "api:8000", "STUB_STATUS_BIND": "0.0.0.0:8081"}, "image"),
     "docker-dev": ({"RESOLVER": "127.0.0.11", "API_BIND": "api:8000", "SPA_DEV_SERVER": "web:5173"}, "image"),
     "docker-https": (
         {"RESOLVER": "127.0.0.11", "API_BIND": "api:8000", "TRUSTED_PROXIES": "10.77.77.2", **_LIMITS},

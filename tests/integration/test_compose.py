@@ -163,6 +163,8 @@ def test_compose_environment_renders_a_valid_nginx_config(tmp_path):
     assert "server api:8000 resolve;" in rendered
     assert "location /api/ {" in rendered
     assert "listen 80;" in rendered
+    # stub_status: a server of its own on the compose network's port, not on 80.
+    assert "listen 0.0.0.0:8081;\n    server_name _;\n    access_log off;" in rendered
 
     # Debian's nginx (1.22) predates the upstream "resolve" parameter (1.27.3, in the pinned
     # 1.28 image) and cannot resolve "api" here: check the rest of the config with both

@@ -9,7 +9,7 @@ RUN set -eux; \
     apt-get update -qq; \
     apt-get install -y -qq --no-install-recommends prometheus ca-certificates >/dev/null; \
     update-ca-certificates; \
-    ln -sf /usr/bin/prometheus /bin/prometheus; ln -sf /usr/bin/promtool /bin/promtool; \
+    test -x /bin/prometheus || ln -s /usr/bin/prometheus /bin/prometheus; \
     mkdir -p /prometheus /etc/prometheus; chown 65534:65534 /prometheus; \
     rm -rf /var/lib/apt/lists/* /usr/sbin/policy-rc.d; \
     prometheus --version
