@@ -118,3 +118,10 @@ def test_docker_mode_adds_the_monitoring_profile():
 
     assert compose_env({"MONITORING": "1"})["COMPOSE_PROFILES"].split(",")[-1] == "monitoring"
     assert "monitoring" not in compose_env({"MONITORING": ""}).get("COMPOSE_PROFILES", "")
+
+
+def test_make_dev_runs_monitoring_too(tmp_path):
+    from stack.dev import DevStack
+
+    stack = DevStack(stack_settings.validate({"MONITORING": "1"}), name=f"unit-{tmp_path.name}")
+    assert [name for name, _, _ in stack.services()] == ["gunicorn", "vite", "nginx", "nginx-exporter", "prometheus"]
