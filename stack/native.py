@@ -334,7 +334,8 @@ class NativeStack:
         check_port_free(self.port, address=self.bind)
         if self.monitoring:
             for name, port in monitoring.ports(self.settings).items():
-                check_port_free(port, fix=f"{name}=... (another port) MONITORING=1 make up", address=_loopback)
+                other = f"127.0.0.1:{port + 1}" if name.endswith("_BIND") else port + 1
+                check_port_free(port, fix=f"{name}={other} MONITORING=1 make up", address=_loopback)
 
     def prepare_frontend(self):
         if self.build:

@@ -125,3 +125,19 @@ def test_make_dev_runs_monitoring_too(tmp_path):
 
     stack = DevStack(stack_settings.validate({"MONITORING": "1"}), name=f"unit-{tmp_path.name}")
     assert [name for name, _, _ in stack.services()] == ["gunicorn", "vite", "nginx", "nginx-exporter", "prometheus"]
+
+
+def test_monitoring_refuses_a_taken_port_naming_its_setting(tmp_path):
+    import socket
+
+    from stack.errors import StackError
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        settings = stack_settings.validate({"MONITORING": "1", "PROMETHEUS_PORT": str(port), "HTTP_PORT": "18777"})
+        with pytest.raises(StackError) as refused:
+            NativeStack(settings, name=f"unit-{tmp_path.name}").check_ports()
+    assert f"port {port} is already in use" in str(refused.value)
+    assert f"PROMETHEUS_PORT={port + 1} MONITORING=1 make up" in str(refused.value)
