@@ -131,12 +131,15 @@ def test_monitoring_refuses_a_taken_port_naming_its_setting(tmp_path):
     import socket
 
     from stack.errors import StackError
+    from stack.native import free_port
 
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        settings = stack_settings.validate({"MONITORING": "1", "PROMETHEUS_PORT": str(port), "HTTP_PORT": "18777"})
+        settings = stack_settings.validate(
+            {"MONITORING": "1", "PROMETHEUS_PORT": str(port), "HTTP_PORT": str(free_port())}
+        )
         with pytest.raises(StackError) as refused:
             NativeStack(settings, name=f"unit-{tmp_path.name}").check_ports()
     assert f"port {port} is already in use" in str(refused.value)
