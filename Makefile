@@ -13,7 +13,8 @@ NPM := $(PY) -m stack npm
 # The Python locks: resolved from the *.in files for every platform, with hashes (make lock).
 UV_COMPILE := $(VENV)/bin/uv pip compile --quiet --universal --generate-hashes
 # Programs the tests drive for real; installed from Debian when missing and run as root.
-TEST_TOOLS := nginx envsubst socat caddy haproxy chromium curl openssl pebble certutil systemd-analyze
+TEST_TOOLS := nginx envsubst socat caddy haproxy chromium curl openssl pebble certutil systemd-analyze \
+  prometheus promtool prometheus-nginx-exporter
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 # pytest processes for make test: the suites mostly wait on servers, so more than the cores.
@@ -76,8 +77,9 @@ lint: $(VENV)/.dev $(NPM_STAMP) $(CHECKOV_VENV)/.installed ## ruff, ESLint, Pret
 	$(VENV)/bin/ruff check --no-cache .
 	$(VENV)/bin/ruff format --no-cache --check .
 	$(NPM) run --silent lint
-	@# The judges render the nginx template with envsubst (installed from Debian when missing, as root).
-	@$(PY) -m stack tools envsubst
+	@# The judges render the nginx template with envsubst and check monitoring/ with promtool
+	@# (installed from Debian when missing, as root).
+	@$(PY) -m stack tools envsubst promtool
 	$(PY) lint/judges.py
 
 format: $(VENV)/.dev $(NPM_STAMP) ## Rewrite the code as ruff format and Prettier want it

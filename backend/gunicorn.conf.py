@@ -95,3 +95,57 @@ class _AccessSwitch(Logger):
 
 
 logger_class = _AccessSwitch
+
+# --- Metrics (METRICS_BIND) ------------------------------------------------------------------
+# prometheus-client's multiprocess mode: each worker writes its counters to files in
+# PROMETHEUS_MULTIPROC_DIR, and this master serves their sum on METRICS_BIND, a listener of its
+# own that nginx never proxies (docs/monitoring.md). The master outlives its workers, so counts
+# of a killed worker stay, and it counts the worker restarts itself. Chosen over gunicorn's
+# statsd, which has no route label and whose exporter Debian does not package.
+if _server.metrics_bind:
+    _worker_restarts = None
+
+    def _restarts():
+        # Made after the folder is ready; made again after a reload (SIGHUP reads this file
+        # again), it reads on from the master's own file.
+        global _worker_restarts
+        if _worker_restarts is None:
+            from prometheus_client import Counter
+
+            _worker_restarts = Counter(
+                "api_worker_restarts", "gunicorn workers that exited while the master ran on.", registry=None
+            )
+        return _worker_restarts
+
+    def on_starting(server):
+        # A folder of this master's own, set before prometheus_client is imported (here or in a
+        # worker): it picks its file-backed values at import. Removed in on_exit.
+        import tempfile
+
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="api-metrics-")
+
+    def when_ready(server):
+        from prometheus_client import CollectorRegistry, multiprocess, start_http_server
+
+        _restarts()  # at 0 from the start, so the first restart is an increase
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry, path=os.environ["PROMETHEUS_MULTIPROC_DIR"])
+        host, _, port = _server.metrics_bind.rpartition(":")
+        server.metrics_httpd, _thread = start_http_server(int(port), host.strip("[]"), registry)
+        server.log.info("Metrics at http://%s/metrics", _server.metrics_bind)
+
+    def post_fork(server, worker):
+        # The worker's copy of the metrics listener: closed, so only the master ever holds it
+        # (an orphaned worker would keep the port from a new master).
+        server.metrics_httpd.socket.close()
+
+    def child_exit(server, worker):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid, os.environ["PROMETHEUS_MULTIPROC_DIR"])
+        _restarts().inc()
+
+    def on_exit(server):
+        import shutil
+
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)

@@ -8,6 +8,8 @@ in lint/ that names every rule it skips and why.
   zizmor    .github (the workflow and Dependabot), offline      lint/zizmor.yml
   gixy      every rendering of the nginx template               lint/gixy.cfg
   bandit    backend/ and stack/                                 lint/bandit.yaml
+  promtool  monitoring/: Prometheus's config, the alert rules   monitoring/rules_test.yml
+            and their unit tests (promtool test rules)
 
 usage: python lint/judges.py [NAME ...]   (no NAME: all of them, in parallel)
 Exit status 1 when a judge has findings (they are printed), 0 otherwise.
@@ -33,6 +35,7 @@ DOCKERFILES = ("backend/Dockerfile", "nginx/Dockerfile")
 COMPOSE_FILES = ("docker-compose.yml", "docker-compose.dev.yml", "docker-compose.https.yml", "deploy/swarm/stack.yml")
 OVERLAYS = ("deploy/k8s/base", "deploy/k8s/overlays/production")
 WORKFLOWS = (".github/workflows/ci.yml",)
+MONITORING = ROOT / "monitoring"
 
 # Every way the template is rendered: the settings of each (nginx/render.sh derives the rest).
 _LIMITS = {"API_RATE_LIMIT": "20", "API_RATE_BURST": "40", "API_CONN_LIMIT": "20"}
@@ -41,6 +44,7 @@ _K8S_PRODUCTION = {
     "RESOLVER": "kube-dns.kube-system.svc.cluster.local",
     "API_BIND": "api.vue-flask-nginx.svc.cluster.local:8000",
     "NGINX_LISTEN_PORT": "8080",
+    "STUB_STATUS_BIND": "127.0.0.1:8081",
 }
 RENDERINGS = {
     "native": ({}, "native"),
@@ -49,7 +53,7 @@ RENDERINGS = {
         "native",
     ),
     "native-dev": ({"SPA_DEV_SERVER": "127.0.0.1:5173"}, "native"),
-    "docker": ({"RESOLVER": "127.0.0.11", "API_BIND": "api:8000"}, "image"),
+    "docker": ({"RESOLVER": "127.0.0.11", "API_BIND": "api:8000", "STUB_STATUS_BIND": "0.0.0.0:8081"}, "image"),
     "docker-dev": ({"RESOLVER": "127.0.0.11", "API_BIND": "api:8000", "SPA_DEV_SERVER": "web:5173"}, "image"),
     "docker-https": (
         {"RESOLVER": "127.0.0.11", "API_BIND": "api:8000", "TRUSTED_PROXIES": "10.77.77.2", **_LIMITS},
@@ -127,6 +131,17 @@ def bandit(paths):
     return [str(BIN / "bandit"), "--configfile", str(LINT / "bandit.yaml"), "-q", "-r", *map(str, paths)]
 
 
+def promtool(folder=MONITORING):
+    """Prometheus's own checks: the config (with the rule files it names), the rules, and the
+    rules' unit tests. promtool from Debian's prometheus (make lint installs it)."""
+    checks = [
+        f"promtool check config --syntax-only {folder / 'prometheus.yml'}",
+        f"promtool check rules {folder / 'rules.yml'}",
+        f"promtool test rules {folder / 'rules_test.yml'}",
+    ]
+    return ["sh", "-c", " && ".join(checks)]
+
+
 def commands(work):
     """{judge: command} over the project's files; renderings go into `work`."""
     k8s = [render_kustomize(work / "k8s" / f"{Path(o).name}.yaml", o) for o in OVERLAYS]
@@ -138,6 +153,7 @@ def commands(work):
         "zizmor": zizmor([ROOT / ".github"]),
         "gixy": gixy(confs),
         "bandit": bandit([ROOT / "backend", ROOT / "stack"]),
+        "promtool": promtool(),
     }
 
 
@@ -182,7 +198,7 @@ def main(names):
 
 
 if __name__ == "__main__":
-    unknown = set(sys.argv[1:]) - {"hadolint", "checkov", "zizmor", "gixy", "bandit"}
+    unknown = set(sys.argv[1:]) - {"hadolint", "checkov", "zizmor", "gixy", "bandit", "promtool"}
     if unknown:
         raise SystemExit(f"judges: no judge {', '.join(sorted(unknown))}")
     sys.exit(main(sys.argv[1:]))

@@ -8,7 +8,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 : "${NGINX_RUN_DIR:?set NGINX_RUN_DIR to the directory for the rendered config}"
 export NGINX_RUN_DIR
 
-. "$here/docker-entrypoint.d/15-derive-settings.envsh"
+for derive in "$here"/docker-entrypoint.d/*.envsh; do
+    . "$derive"
+done
 
 command -v envsubst >/dev/null 2>&1 || {
     echo "nginx/render.sh: envsubst is missing: install it with 'apt-get install gettext-base'." >&2

@@ -88,8 +88,9 @@ class DevStack(NativeStack):
         return [*super().programs(), vite]
 
     def services(self):
-        gunicorn, nginx = super().services()
-        return [gunicorn, ("vite", self._vite_answers, 60), nginx]
+        # With MONITORING=1 the exporter and Prometheus come after nginx.
+        gunicorn, nginx, *monitoring = super().services()
+        return [gunicorn, ("vite", self._vite_answers, 60), nginx, *monitoring]
 
     def logs_shown(self):
         # Vite's own lines (HMR updates, compile errors) from the moment it is ready.

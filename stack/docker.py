@@ -20,6 +20,7 @@ from .errors import StackError
 DEV_FILE = "docker-compose.dev.yml"
 HTTPS_FILE = "docker-compose.https.yml"
 DERIVE = ROOT / "nginx" / "docker-entrypoint.d" / "15-derive-settings.envsh"
+DERIVE_STATUS = ROOT / "nginx" / "docker-entrypoint.d" / "16-derive-status.envsh"
 GUNICORN_CONF = ROOT / "backend" / "gunicorn.conf.py"
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
@@ -38,6 +39,10 @@ def compose_env(settings):
     docker-compose.yml's port entry needs it (an IPv6 address in brackets, `[::1]`). compose
     reads .env too; the environment wins, so `HTTP_BIND=::1` in .env works through `make up`."""
     env = dict(os.environ)
+    # MONITORING=1: compose's monitoring profile too (Prometheus and the nginx exporter).
+    if settings.get("MONITORING") == "1":
+        profiles = [p for p in env.get("COMPOSE_PROFILES", "").split(",") if p]
+        env["COMPOSE_PROFILES"] = ",".join([*profiles, "monitoring"])
     try:
         address = stack_env.http_bind(settings)
     except StackError:  # left as it is: compose names it (make down must still run)
@@ -73,7 +78,10 @@ def validate_settings(settings):
     env = {k: v for k, v in os.environ.items() if k not in stack_settings.SETTING_NAMES}
     env.update({k: v for k, v in settings.items() if k in stack_settings.SETTING_NAMES})
     env["PYTHONPATH"] = str(ROOT / "backend")
-    checks = (["sh", "-c", '. "$1"', "derive", str(DERIVE)], [sys.executable, str(GUNICORN_CONF)])
+    checks = (
+        ["sh", "-c", '. "$1" && . "$2"', "derive", str(DERIVE), str(DERIVE_STATUS)],
+        [sys.executable, str(GUNICORN_CONF)],
+    )
     for check in checks:
         result = subprocess.run(check, env=env, capture_output=True, text=True)
         if result.returncode:

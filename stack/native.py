@@ -9,6 +9,7 @@ with all its workers. `make up` runs it in the foreground; the tests start it on
 
 import ctypes
 import errno
+import ipaddress
 import os
 import random
 import signal
@@ -22,7 +23,7 @@ import urllib.request
 # Only to our own supervisord, over its unix socket in the run folder (bandit's B411: untrusted XML).
 import xmlrpc.client  # nosec B411
 
-from . import access, app_settings, logs, spa, supervision, tools
+from . import access, app_settings, logs, monitoring, spa, supervision, tools
 from . import env as stack_env
 from . import settings as stack_settings
 from .env import ROOT
@@ -32,6 +33,7 @@ from .supervision import DOWN, Program, Supervisor
 RUN_ROOT = ROOT / ".run"
 # LOG_FORMAT when it is empty: text for a person at a terminal; containers and systemd get json.
 NATIVE_LOG_FORMAT = "text"
+_loopback = ipaddress.ip_address("127.0.0.1")
 _PR_SET_PDEATHSIG = 1
 
 
@@ -119,8 +121,13 @@ class NativeStack:
         "vite": stack_settings.shown_by("vite"),
     }
 
-    def __init__(self, settings, name="native", quiet=False, build=True):
+    def __init__(self, settings, name="native", quiet=False, build=True, scrape_interval=None):
         self.settings = dict(settings)
+        # MONITORING=1: Prometheus and the nginx exporter too, on the internal listeners.
+        self.monitoring = monitoring.enabled(self.settings)
+        if self.monitoring:
+            self.settings = monitoring.with_listeners(self.settings)
+        self.scrape_interval = scrape_interval
         self.port = stack_env.http_port(self.settings)
         # HTTP_BIND: the one address nginx listens on; None: every interface.
         self.bind = stack_env.http_bind(self.settings)
@@ -211,11 +218,22 @@ class NativeStack:
                 priority=30,
                 stop_wait=20,
             ),
+            *(
+                monitoring.programs(self.settings, self.run_dir, self.log_path, self.scrape_interval)
+                if self.monitoring
+                else ()
+            ),
         ]
 
     def services(self):
         """(name, ready check, seconds to wait) in the order start() waits for them."""
-        return [("gunicorn", self._api_answers, 30), ("nginx", self._nginx_answers, 15)]
+        services = [("gunicorn", self._api_answers, 30), ("nginx", self._nginx_answers, 15)]
+        if self.monitoring:
+            services += [
+                ("nginx-exporter", lambda: monitoring.exporter_ready(self.settings), 20),
+                ("prometheus", lambda: monitoring.prometheus_ready(self.settings), 30),
+            ]
+        return services
 
     def logs_shown(self):
         """(log, label, filter) that reach the terminal while the stack runs (quiet=False)."""
@@ -244,6 +262,15 @@ class NativeStack:
             return (
                 f"nginx ready at {self.url}/ ({self.mode}; API at {self.url}{prefix}/){extra}; "
                 f"logs {logs.shown(self.run_dir / 'error.log')}, {logs.shown(self.log_path('access'))}"
+            )
+        if name == "nginx-exporter":
+            port = monitoring.ports(self.settings)["NGINX_EXPORTER_PORT"]
+            return f"nginx-exporter ready at http://127.0.0.1:{port}/metrics; log {logs.shown(self.log_path(name))}"
+        if name == "prometheus":
+            return (
+                f"prometheus ready at {monitoring.prometheus_url(self.settings)}/ (the API's metrics from "
+                f"{self.settings['METRICS_BIND']}, nginx's from its stub_status at "
+                f"{self.settings['STUB_STATUS_BIND']}); log {logs.shown(self.log_path(name))}"
             )
         return f"{name} ready{extra}; log {logs.shown(self.log_path(name))}"
 
@@ -279,7 +306,7 @@ class NativeStack:
         """Start everything, or raise StackError with nothing left running."""
         try:
             supervision.require()
-            tools.require("nginx", "envsubst")
+            tools.require("nginx", "envsubst", *(monitoring.PROGRAMS if self.monitoring else ()))
             self.check_ports()
             self.run_dir.mkdir(parents=True, exist_ok=True)
             for stale in ("nginx.pid", "gunicorn.sock"):
@@ -305,6 +332,10 @@ class NativeStack:
 
     def check_ports(self):
         check_port_free(self.port, address=self.bind)
+        if self.monitoring:
+            for name, port in monitoring.ports(self.settings).items():
+                other = f"127.0.0.1:{port + 1}" if name.endswith("_BIND") else port + 1
+                check_port_free(port, fix=f"{name}={other} MONITORING=1 make up", address=_loopback)
 
     def prepare_frontend(self):
         if self.build:

@@ -88,6 +88,18 @@ def _port(name):
     return lambda value: parse_port(value, name)
 
 
+def _monitoring(value):
+    if value not in ("", "0", "1"):
+        raise StackError(
+            f"MONITORING={value!r}: use 1 to run Prometheus and the nginx exporter beside the stack, "
+            "or 0 (or empty) not to."
+        )
+
+
+def _internal_bind(name):
+    return lambda value: _APP.parse_metrics_bind(value, name)
+
+
 def _api(name, to):
     return Setting(name, _API_DEFAULTS[name], _SERVER, to)
 
@@ -130,6 +142,14 @@ SETTINGS = (
     Setting("HTTP_REDIRECT_PORT", "", None, ("caddy",)),
     # The runner's: whether nginx's access log reaches the terminal.
     Setting("ACCESS_LOG", "", _access_log, ("nginx",)),
+    # ---- Monitoring (docs/monitoring.md): internal listeners, never the public port --------------
+    _api("METRICS_BIND", ("api",)),
+    # nginx's stub_status on a server of its own (read by the nginx exporter); empty: none.
+    Setting("STUB_STATUS_BIND", "", _internal_bind("STUB_STATUS_BIND"), ("nginx",)),
+    # The runner's: Prometheus and the nginx exporter beside the stack (compose's monitoring profile).
+    Setting("MONITORING", "", _monitoring),
+    Setting("PROMETHEUS_PORT", "9090", _port("PROMETHEUS_PORT")),
+    Setting("NGINX_EXPORTER_PORT", "9113", _port("NGINX_EXPORTER_PORT")),
 )
 SETTING_NAMES = tuple(s.name for s in SETTINGS)
 DEFAULTS = {s.name: s.default for s in SETTINGS}

@@ -20,6 +20,10 @@ PACKAGES = {
     "pebble": "pebble",
     "certutil": "libnss3-tools",
     "systemd-analyze": "systemd",
+    # MONITORING=1 natively, and make lint's promtool (the prometheus package ships both).
+    "prometheus": "prometheus",
+    "promtool": "prometheus",
+    "prometheus-nginx-exporter": "prometheus-nginx-exporter",
 }
 
 _apt_updated = False

@@ -37,6 +37,10 @@ def create_app(test_config=None, environ=None):
     errors.register(app)
     app.register_blueprint(api.bp)
     openapi.register(app)
+    if settings.read("METRICS_BIND", environ):
+        from . import metrics
+
+        metrics.register(app)
     app.after_request(_no_store_unless_set)
 
     app.wsgi_app = _lowercase_host(app.wsgi_app)

@@ -44,6 +44,9 @@ DEFAULTS = {
     # gunicorn's access line (1) or none (0, make bench: ~18% of the API's CPU per request for a
     # line that repeats nginx's: the same request id, client, status and upstream time).
     "GUNICORN_ACCESS_LOG": "0",
+    # Where gunicorn's master serves the API's Prometheus metrics (host:port), a listener nginx
+    # never proxies; empty: no metrics at all (docs/monitoring.md).
+    "METRICS_BIND": "",
 }
 
 
@@ -166,6 +169,7 @@ class ServerSettings:
     log_level: str
     log_format: str
     access_log: bool
+    metrics_bind: str
 
 
 _HOST_PORT = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d+)$")
@@ -185,6 +189,16 @@ def parse_bind(value, name="API_BIND"):
     if not match or not 1 <= int(match.group(2)) <= 65535:
         raise SettingsError(f"{name}={value!r} is not host:port or unix:/path (e.g. 127.0.0.1:8001).")
     return value
+
+
+def parse_metrics_bind(value, name="METRICS_BIND"):
+    """Where the master serves /metrics: host:port (a TCP listener of its own); empty: off."""
+    if value and (value.startswith("unix:") or not _HOST_PORT.match(value)):
+        raise SettingsError(
+            f"{name}={value!r} is not host:port (e.g. 127.0.0.1:9180 natively, 0.0.0.0:9180 in a "
+            "container), or leave it empty to turn it off."
+        )
+    return parse_bind(value, name)
 
 
 def parse_whole(value, name, low, high, unit=""):
@@ -223,12 +237,15 @@ def load_server(environ=None, cpu_count=None):
         log_level=get(parse_choice, "GUNICORN_LOG_LEVEL", LOG_LEVELS, "log level"),
         log_format=get(parse_choice, "LOG_FORMAT", LOG_FORMATS, "log format"),
         access_log=get(parse_choice, "GUNICORN_ACCESS_LOG", ("0", "1"), "switch") == "1",
+        metrics_bind=get(parse_metrics_bind, "METRICS_BIND"),
     )
     if not problems and values["timeout"] <= values["api_timeout"]:
         problems.append(
             f"GUNICORN_TIMEOUT={values['timeout']} must be above API_TIMEOUT={values['api_timeout']}: nginx "
             "has to give up on a slow request (JSON 504) before gunicorn kills the worker."
         )
+    if not problems and values["metrics_bind"] and values["metrics_bind"] == values["bind"]:
+        problems.append(f"METRICS_BIND={values['metrics_bind']} must differ from API_BIND: nginx proxies API_BIND.")
     if problems:
         raise SettingsError("\n".join(problems))
     return ServerSettings(**values)

@@ -58,8 +58,10 @@ class Rendered:
     def settings(self):
         return self.get("ConfigMap")["data"]
 
-    def container(self, deployment):
-        (container,) = self.get("Deployment", deployment)["spec"]["template"]["spec"]["containers"]
+    def container(self, deployment, name=None):
+        """The container named `name` (default: the Deployment's own, named like it)."""
+        containers = self.get("Deployment", deployment)["spec"]["template"]["spec"]["containers"]
+        (container,) = [c for c in containers if c["name"] == (name or deployment)]
         return container
 
 
@@ -76,7 +78,7 @@ def production():
 def compose_settings(service=None):
     """The settings compose passes into the containers (the ${NAME:-} entries)."""
     services = [COMPOSE[service]] if service else COMPOSE.values()
-    return {name for s in services for name, value in s["environment"].items() if value == f"${{{name}:-}}"}
+    return {name for s in services for name, value in s.get("environment", {}).items() if value == f"${{{name}:-}}"}
 
 
 def labels_match(selector, labels):
@@ -146,9 +148,11 @@ def test_images_are_the_compose_images(rendered, deployment):
 
 def test_api_listens_where_compose_has_it(rendered):
     env = {e["name"]: e["value"] for e in rendered.container("api")["env"]}
-    assert env["API_BIND"] == COMPOSE["api"]["environment"]["API_BIND"]
-    port = int(env["API_BIND"].rsplit(":", 1)[1])
-    assert [p["containerPort"] for p in rendered.container("api")["ports"]] == [port]
+    ports = {p["name"]: p["containerPort"] for p in rendered.container("api")["ports"]}
+    for setting, port_name in (("API_BIND", "http"), ("METRICS_BIND", "metrics")):
+        assert env[setting] == COMPOSE["api"]["environment"][setting]
+        assert ports[port_name] == int(env[setting].rsplit(":", 1)[1])
+    assert list(ports) == ["http", "metrics"]
 
 
 def test_nginx_finds_every_api_pod_by_name(rendered):
@@ -211,12 +215,62 @@ def test_only_the_controller_reaches_nginx_and_only_nginx_reaches_the_api(render
     sources = {}
     for name in SERVICE_OF:
         policy = rendered.get("NetworkPolicy", name)["spec"]
-        (rule,) = policy["ingress"]
-        assert [p["port"] for p in rule["ports"]] == [p["name"] for p in rendered.container(name)["ports"]]
+        rule, metrics = policy["ingress"]
+        assert [p["port"] for p in rule["ports"]] == ["http"]
         (sources[name],) = rule["from"]
+        # The metrics port (test_metrics_ports_are_for_the_monitoring_namespace_only) and nothing else.
+        assert [p["port"] for p in metrics["ports"]] == ["metrics"]
     assert sources["web"] == {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}}
     (allowed,) = [d for d, labels in pods.items() if labels_match(sources["api"]["podSelector"]["matchLabels"], labels)]
     assert allowed == "web" and set(sources["api"]) == {"podSelector"}
+
+
+def test_metrics_ports_are_for_the_monitoring_namespace_only(rendered):
+    monitoring = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}
+    exporter = rendered.container("web", "nginx-exporter")
+    for deployment, container in (("api", rendered.container("api")), ("web", exporter)):
+        (metrics,) = [p for p in container["ports"] if p["name"] == "metrics"]
+        pod = rendered.get("Deployment", deployment)["spec"]["template"]["metadata"]
+        annotations = pod["annotations"]
+        assert annotations["prometheus.io/scrape"] == "true"
+        assert annotations["prometheus.io/port"] == str(metrics["containerPort"])
+        assert annotations["prometheus.io/path"] == "/metrics"
+        _, rule = rendered.get("NetworkPolicy", deployment)["spec"]["ingress"]
+        assert rule == {"from": [monitoring], "ports": [{"port": "metrics"}]}
+    # The exporter reads nginx's stub_status on the pod's loopback, where nginx alone answers it.
+    web_env = {e["name"]: e.get("value") for e in rendered.container("web")["env"]}
+    assert web_env["STUB_STATUS_BIND"].startswith("127.0.0.1:")
+    assert f"--nginx.scrape-uri=http://{web_env['STUB_STATUS_BIND']}/stub_status" in exporter["args"]
+    # The image compose's monitoring profile runs, and the pod's security context.
+    assert exporter["image"] == COMPOSE["nginx-exporter"]["image"]
+    assert exporter["securityContext"] == rendered.container("web")["securityContext"]
+    assert set(exporter["resources"]["limits"]) == {"cpu", "memory"}
+
+
+def test_the_prometheus_example_scrapes_the_annotated_pods(tmp_path):
+    example = yaml.safe_load((ROOT / "deploy/k8s/prometheus.yml").read_text())
+    shipped = yaml.safe_load((ROOT / "monitoring/prometheus.yml").read_text())
+    jobs = {job["job_name"]: job for job in example["scrape_configs"]}
+    # The jobs rules.yml's alerts name (up{job="api"}, up{job="nginx"}).
+    assert list(jobs) == [job["job_name"] for job in shipped["scrape_configs"]]
+    for job, deployment in (("api", "api"), ("nginx", "web")):
+        (sd,) = jobs[job]["kubernetes_sd_configs"]
+        assert sd["namespaces"]["names"] == ["vue-flask-nginx"]
+        assert sd["selectors"] == [{"role": "pod", "label": f"app.kubernetes.io/name={deployment}"}]
+        keep = jobs[job]["relabel_configs"][0]
+        assert keep["source_labels"] == ["__meta_kubernetes_pod_annotation_prometheus_io_scrape"]
+        assert keep["action"] == "keep"
+    # Debian's promtool is built without Kubernetes discovery: the rest is checked with a static one.
+    for job in example["scrape_configs"]:
+        job["static_configs"] = [{"targets": ["10.0.0.1:9180"]}]
+        del job["kubernetes_sd_configs"]
+    (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(example))
+    done = subprocess.run(
+        ["promtool", "check", "config", "--syntax-only", str(tmp_path / "prometheus.yml")],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_nginx_may_connect_to_the_api_and_the_dns_and_the_api_nowhere(rendered):

@@ -9,6 +9,7 @@ when the run ends, unless one was already there. Every request goes to nginx's p
 import os
 import re
 import shutil
+import subprocess
 import time
 import uuid
 from collections import Counter
@@ -56,6 +57,22 @@ def test_stack_keeps_the_compose_contract():
         assert STACK[service]["image"] == COMPOSE[service]["image"], service
         assert STACK[service]["healthcheck"]["test"] == COMPOSE[service]["healthcheck"]["test"], service
         assert STACK[service]["read_only"] is True and STACK[service]["cap_drop"] == ["ALL"]
+
+
+def test_the_prometheus_example_scrapes_every_api_replica():
+    example = yaml.safe_load((ROOT / "deploy" / "swarm" / "prometheus.yml").read_text())
+    jobs = {job["job_name"]: job for job in example["scrape_configs"]}
+    port = int(STACK["api"]["environment"]["METRICS_BIND"].rsplit(":", 1)[1])
+    assert jobs["api"]["dns_sd_configs"] == [
+        {"names": ["tasks.api"], "type": "A", "port": port, "refresh_interval": "15s"}
+    ]
+    assert "ports" not in STACK["api"] and [p["target"] for p in STACK["nginx"]["ports"]] == [80]
+    done = subprocess.run(
+        ["promtool", "check", "config", "--syntax-only", str(ROOT / "deploy" / "swarm" / "prometheus.yml")],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_the_overlay_network_is_encrypted():

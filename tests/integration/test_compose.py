@@ -15,7 +15,18 @@ from support.image import DERIVE, TEMPLATE, nginx_accepts, render_as_the_image_d
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
 DOCKERFILES = [ROOT / "backend" / "Dockerfile", ROOT / "nginx" / "Dockerfile"]
-NATIVE_ONLY = {"STACK", "API_BIND", "ACCESS_LOG"}
+# Natively the runner's; in Docker the compose file sets the internal listeners itself, and
+# MONITORING is compose's monitoring profile (the runner passes it as COMPOSE_PROFILES).
+NATIVE_ONLY = {
+    "STACK",
+    "API_BIND",
+    "ACCESS_LOG",
+    "METRICS_BIND",
+    "STUB_STATUS_BIND",
+    "MONITORING",
+    "NGINX_EXPORTER_PORT",
+}
+MONITORING = {"nginx-exporter", "prometheus"}
 
 
 def compose_variables():
@@ -30,14 +41,36 @@ def compose_variables():
     return set(re.findall(r"\$\{([A-Z_]+)", code))
 
 
-def test_services_are_api_and_nginx():
-    assert set(SERVICES) == {"api", "nginx"}
+def test_services_are_api_and_nginx_and_monitoring_is_a_profile():
+    assert {name for name, service in SERVICES.items() if "profiles" not in service} == {"api", "nginx"}
+    assert {name for name, service in SERVICES.items() if service.get("profiles") == ["monitoring"]} == MONITORING
 
 
-def test_nginx_is_the_only_published_port():
+def test_nginx_is_the_only_public_port():
     # HTTP_BIND set: published on that address only (tests/docker renders it with compose).
     assert SERVICES["nginx"]["ports"] == ["${HTTP_BIND:+${HTTP_BIND:-}:}${HTTP_PORT:-8000}:80"]
-    assert "ports" not in SERVICES["api"]
+    assert "ports" not in SERVICES["api"] and "ports" not in SERVICES["nginx-exporter"]
+    # Prometheus's UI on loopback only; the metrics listeners are never published.
+    assert SERVICES["prometheus"]["ports"] == ["127.0.0.1:${PROMETHEUS_PORT:-9090}:9090"]
+
+
+def test_monitoring_images_are_the_official_ones_pinned():
+    assert re.fullmatch(r"prom/prometheus:v\d+\.\d+\.\d+", SERVICES["prometheus"]["image"])
+    assert re.fullmatch(r"nginx/nginx-prometheus-exporter:\d+\.\d+\.\d+", SERVICES["nginx-exporter"]["image"])
+
+
+def test_prometheus_scrapes_the_internal_listeners():
+    config = yaml.safe_load((ROOT / "monitoring" / "prometheus.yml").read_text())
+    jobs = {job["job_name"]: job for job in config["scrape_configs"]}
+    metrics_port = SERVICES["api"]["environment"]["METRICS_BIND"].rsplit(":", 1)[1]
+    assert jobs["api"]["dns_sd_configs"] == [
+        {"names": ["api"], "type": "A", "port": int(metrics_port), "refresh_interval": "15s"}
+    ]
+    assert metrics_port in SERVICES["api"]["expose"]
+    stub_status = SERVICES["nginx"]["environment"]["STUB_STATUS_BIND"].rsplit(":", 1)[1]
+    assert f"--nginx.scrape-uri=http://nginx:{stub_status}/stub_status" in SERVICES["nginx-exporter"]["command"]
+    assert jobs["nginx"]["static_configs"] == [{"targets": ["nginx-exporter:9113"]}]
+    assert SERVICES["prometheus"]["volumes"] == ["./monitoring:/etc/prometheus:ro"]
 
 
 def test_api_listens_where_nginx_sends():
@@ -45,7 +78,7 @@ def test_api_listens_where_nginx_sends():
     nginx_env = SERVICES["nginx"]["environment"]
     port = api_env["API_BIND"].rsplit(":", 1)[1]
     assert nginx_env["API_BIND"] == f"api:{port}"
-    assert SERVICES["api"]["expose"] == [port]
+    assert SERVICES["api"]["expose"][0] == port
 
 
 def test_healthchecks_and_start_order():
@@ -74,7 +107,7 @@ def test_every_compose_variable_is_a_documented_setting():
 
 
 # Set by compose itself, never from .env: where gunicorn listens and nginx connects in Docker.
-COMPOSE_OWN = {"api": {"API_BIND"}, "nginx": {"API_BIND", "RESOLVER"}}
+COMPOSE_OWN = {"api": {"API_BIND", "METRICS_BIND"}, "nginx": {"API_BIND", "RESOLVER", "STUB_STATUS_BIND"}}
 
 
 @pytest.mark.parametrize("service", ["api", "nginx"])
@@ -130,6 +163,8 @@ def test_compose_environment_renders_a_valid_nginx_config(tmp_path):
     assert "server api:8000 resolve;" in rendered
     assert "location /api/ {" in rendered
     assert "listen 80;" in rendered
+    # stub_status: a server of its own on the compose network's port, not on 80.
+    assert "listen 0.0.0.0:8081;\n    server_name _;\n    access_log off;" in rendered
 
     # Debian's nginx (1.22) predates the upstream "resolve" parameter (1.27.3, in the pinned
     # 1.28 image) and cannot resolve "api" here: check the rest of the config with both
@@ -139,7 +174,7 @@ def test_compose_environment_renders_a_valid_nginx_config(tmp_path):
     assert ok, message
 
 
-@pytest.mark.parametrize("service", ["api", "nginx"])
+@pytest.mark.parametrize("service", ["api", "nginx", *sorted(MONITORING)])
 def test_every_service_has_memory_cpu_and_process_limits(service):
     merged = {**COMPOSE["x-hardened"], **SERVICES[service]}
     assert {"mem_limit", "cpu_quota", "cpu_period", "pids_limit"} <= set(merged)

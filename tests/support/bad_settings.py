@@ -38,4 +38,10 @@ BAD_VALUES = [
     ("GUNICORN_ACCESS_LOG", "off", "GUNICORN_ACCESS_LOG='off' is not a switch: use one of 0, 1."),
     ("LOG_FORMAT", "JSON", "LOG_FORMAT='JSON' is not a log format: use one of json, text."),
     ("ACCESS_LOG", "yes", "ACCESS_LOG='yes': use 1 to show every request, or 0 (or empty) not to."),
+    ("METRICS_BIND", "9180", "METRICS_BIND='9180' is not host:port (e.g. 127.0.0.1:9180"),
+    ("METRICS_BIND", "unix:/run/metrics.sock", "METRICS_BIND='unix:/run/metrics.sock' is not host:port"),
+    ("STUB_STATUS_BIND", "127.0.0.1", "STUB_STATUS_BIND='127.0.0.1' is not host:port"),
+    ("MONITORING", "yes", "MONITORING='yes': use 1 to run Prometheus and the nginx exporter beside the stack"),
+    ("PROMETHEUS_PORT", "0", "PROMETHEUS_PORT='0' is not a TCP port: use a number from 1 to 65535."),
+    ("NGINX_EXPORTER_PORT", "x", "NGINX_EXPORTER_PORT='x' is not a TCP port: use a number from 1 to 65535."),
 ]

@@ -1,5 +1,5 @@
 """The nginx image's start-up, reproduced without Docker: source the derivation script and run
-envsubst with the NGINX_* list over the template, as the official image's entrypoint does;
+envsubst with the NGINX_* list over the templates, as the official image's entrypoint does;
 then check the result with the system's nginx."""
 
 import os
@@ -21,7 +21,10 @@ def render_as_the_image_does(environment, folder):
         "NGINX_ACCESS_LOG": str(folder / "access.log"),
     }
     env.update({k: ("" if "${" in str(v) else str(v)) for k, v in environment.items()})
-    script = f'. "{DERIVE}" && envsubst "$(env | sed -n \'s/^\\(NGINX_[A-Z0-9_]*\\)=.*/${{\\1}}/p\')" < "{TEMPLATE}"'
+    # Every derivation script in order, then every template (the image renders all of templates/).
+    derive = " && ".join(f'. "{path}"' for path in sorted(DERIVE.parent.glob("*.envsh")))
+    templates = " ".join(f'"{path}"' for path in sorted(TEMPLATE.parent.glob("*.template")))
+    script = f"{derive} && cat {templates} | envsubst \"$(env | sed -n 's/^\\(NGINX_[A-Z0-9_]*\\)=.*/${{\\1}}/p')\""
     return subprocess.run(["sh", "-c", script], env=env, capture_output=True, text=True, check=True).stdout
 
 

@@ -26,6 +26,9 @@ from stack.env import ROOT
 from .engine import DockerUnavailable, apt_install
 
 HERE = Path(__file__).resolve().parent / "lookalikes"
+# compose's monitoring profile's images: a folder of their own, so that their recipes do not
+# change the others' (a recipe hashes its whole folder).
+MONITORING_HERE = Path(__file__).resolve().parent / "lookalikes-monitoring"
 LOOKALIKE_LABEL = "vue-flask-nginx.lookalike"
 RECIPE_LABEL = "vue-flask-nginx.lookalike.recipe"
 MIRROR = "http://deb.debian.org/debian"
@@ -38,7 +41,19 @@ KINDS = {
     "python": ("trixie", "python.Dockerfile", "python --version", "Python {}."),
     "nginx": ("sid", "nginx.Dockerfile", "nginx -v 2>&1", "nginx/{}."),
     "node": ("sid", "node.Dockerfile", "node --version", "v{}."),
+    # compose's monitoring profile (monitoring_images()), from MONITORING_HERE.
+    "prom/prometheus": ("sid", "prometheus.Dockerfile", "prometheus --version", "version {}."),
+    "nginx/nginx-prometheus-exporter": (
+        "sid",
+        "nginx-exporter.Dockerfile",
+        "nginx-prometheus-exporter --version 2>&1",
+        "{}",
+    ),
 }
+
+
+def _folder(kind):
+    return MONITORING_HERE if "/" in kind else HERE
 
 
 def cache_dir():
@@ -61,6 +76,14 @@ def base_images():
     return names
 
 
+def monitoring_images():
+    """The images of compose's monitoring profile, e.g. 'prom/prometheus:v3.5.3'."""
+    import yaml
+
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    return [s["image"] for s in services.values() if "monitoring" in s.get("profiles", ())]
+
+
 def _exists(name):
     return docker.image.exists(name)
 
@@ -72,7 +95,7 @@ def is_lookalike(name):
 def _recipe(kind, tag):
     """A hash of everything that makes the look-alike: a change rebuilds it."""
     digest = hashlib.sha256(f"{kind}:{tag}:{KINDS[kind]}".encode())
-    for path in sorted(HERE.iterdir()):
+    for path in sorted(_folder(kind).iterdir()):
         digest.update(path.name.encode() + path.read_bytes())
     for cert in _host_certificates():
         digest.update(cert.read_bytes())
@@ -141,10 +164,10 @@ def _build_lookalike(name):
     if _current(name):
         return name
     base = _debootstrap(suite)
-    major_minor = ".".join(tag.split("-")[0].split(".")[:2])
+    major_minor = ".".join(tag.split("-")[0].removeprefix("v").split(".")[:2])
     with tempfile.TemporaryDirectory() as context:
         context = Path(context)
-        for path in HERE.iterdir():
+        for path in _folder(repository).iterdir():
             shutil.copy2(path, context / path.name)
         (context / "certs").mkdir()
         for cert in _host_certificates():

@@ -90,3 +90,57 @@ def test_docker_mode_brackets_an_ipv6_http_bind_for_compose():
     assert compose_env({"HTTP_BIND": "::1"})["HTTP_BIND"] == "[::1]"
     assert compose_env({"HTTP_BIND": "[::1]"})["HTTP_BIND"] == "[::1]"
     assert compose_env({"HTTP_BIND": "127.0.0.1"})["HTTP_BIND"] == "127.0.0.1"
+
+
+def test_monitoring_adds_prometheus_and_the_exporter_on_the_internal_listeners(tmp_path):
+    settings = stack_settings.validate({"MONITORING": "1", "API_BIND": "127.0.0.1:8001"})
+    stack = NativeStack(settings, name=f"unit-{tmp_path.name}")
+    stack.run_dir = tmp_path
+    env = stack._child_env()
+    assert env["METRICS_BIND"] == "127.0.0.1:9180" and env["STUB_STATUS_BIND"] == "127.0.0.1:8081"
+    programs = {p.name: p for p in stack.programs()}
+    assert list(programs) == ["gunicorn", "nginx", "prometheus", "nginx-exporter"]
+    assert "--web.listen-address=127.0.0.1:9090" in programs["prometheus"].command
+    assert "--nginx.scrape-uri=http://127.0.0.1:8081/stub_status" in programs["nginx-exporter"].command
+    # Both stop before nginx and gunicorn (supervisord stops the highest priority first).
+    assert min(programs[n].priority for n in ("prometheus", "nginx-exporter")) > programs["nginx"].priority
+
+
+def test_without_monitoring_no_metrics_listener_is_set(tmp_path):
+    stack = NativeStack(stack_settings.validate({"API_BIND": "127.0.0.1:8001"}), name=f"unit-{tmp_path.name}")
+    env = stack._child_env()
+    assert "METRICS_BIND" not in env and "STUB_STATUS_BIND" not in env
+    assert [p.name for p in stack.programs()] == ["gunicorn", "nginx"]
+
+
+def test_docker_mode_adds_the_monitoring_profile():
+    from stack.docker import compose_env
+
+    assert compose_env({"MONITORING": "1"})["COMPOSE_PROFILES"].split(",")[-1] == "monitoring"
+    assert "monitoring" not in compose_env({"MONITORING": ""}).get("COMPOSE_PROFILES", "")
+
+
+def test_make_dev_runs_monitoring_too(tmp_path):
+    from stack.dev import DevStack
+
+    stack = DevStack(stack_settings.validate({"MONITORING": "1"}), name=f"unit-{tmp_path.name}")
+    assert [name for name, _, _ in stack.services()] == ["gunicorn", "vite", "nginx", "nginx-exporter", "prometheus"]
+
+
+def test_monitoring_refuses_a_taken_port_naming_its_setting(tmp_path):
+    import socket
+
+    from stack.errors import StackError
+    from stack.native import free_port
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        settings = stack_settings.validate(
+            {"MONITORING": "1", "PROMETHEUS_PORT": str(port), "HTTP_PORT": str(free_port())}
+        )
+        with pytest.raises(StackError) as refused:
+            NativeStack(settings, name=f"unit-{tmp_path.name}").check_ports()
+    assert f"port {port} is already in use" in str(refused.value)
+    assert f"PROMETHEUS_PORT={port + 1} MONITORING=1 make up" in str(refused.value)
