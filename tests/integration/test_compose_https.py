@@ -17,7 +17,8 @@ from support.image import TEMPLATE
 
 CADDYFILE = ROOT / "caddy" / "Caddyfile"
 # What Caddy's reverse_proxy writes itself, replacing a client's value (Host passes unchanged).
-CADDY_SETS = {"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"}
+# Caddy sets these itself (X-Request-ID: its own id, so one id runs through every hop).
+CADDY_SETS = {"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-request-id"}
 
 
 class _ComposeLoader(yaml.SafeLoader):

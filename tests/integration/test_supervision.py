@@ -212,7 +212,7 @@ def test_output_is_one_line_per_service_and_requests_only_when_asked(up, access_
     out = run.output()
     ready = [line for line in out.splitlines() if " ready " in line]
     assert [line.split()[1] for line in ready] == ["gunicorn", "nginx"], out
-    assert "[WEB_CONCURRENCY=2, GUNICORN_THREADS=2, GUNICORN_TIMEOUT=61]" in ready[0]
+    assert "[WEB_CONCURRENCY=2, GUNICORN_THREADS=2, GUNICORN_TIMEOUT=61, " in ready[0]
     assert f"log .run/{run.name}/gunicorn.log" in ready[0]
     assert f"at http://localhost:{run.port}/" in ready[1] and f".run/{run.name}/access.log" in ready[1]
     shown = [line for line in out.splitlines() if marker in line]
