@@ -18,7 +18,7 @@ from stack import spa
 from stack.errors import StackError
 from stack.settings import SETTING_NAMES
 
-from . import breakdown, charts, concurrency, hotspots, load, pages, production, proxies, scaling
+from . import breakdown, charts, concurrency, hotspots, load, pages, production, proxies, scaling, workers
 from .machine import machine
 from .stacks import ROOT, RUN_ROOT, BenchStack, free_port, gunicorn_effective
 from .wrk import BenchError, interleave, lua_scripts, probe
@@ -33,7 +33,7 @@ PROGRAMS = {
     "caddy": "caddy",
     "haproxy": "haproxy",
 }
-PARTS = ("load", "production", "hotspots", "scaling", "concurrency", "pages")
+PARTS = ("load", "production", "hotspots", "scaling", "concurrency", "gunicorn", "pages")
 # Settings the bench chooses itself; every other stack setting set in the shell is passed on.
 OWN_SETTINGS = ("STACK", "HTTP_PORT", "API_BIND")
 
@@ -138,6 +138,8 @@ def run(args):
         if "concurrency" in parts:
             data.update(concurrency.run(ctx))
         ctx.args = args
+        if "gunicorn" in parts:
+            data.update(workers.run(ctx))
 
     errors = data["page_weight"]["non_2xx_3xx"]
     errors += sum(r["non_2xx_3xx"] + r["socket_errors"] for r in data.get("pool", {}).values())
@@ -146,7 +148,7 @@ def run(args):
         for r in data.get("scaling", {}).get("by_clients", []) + data.get("scaling", {}).get("by_workers", [])
     )
     errors += sum(r["errors"] for r in data.get("concurrency", {}).get("rows", []))
-    errors += production.errors(data)
+    errors += production.errors(data) + workers.errors(data)
     data["errors"] = errors
     result = {
         "generated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -193,6 +195,7 @@ def render(data):
         (production, "production"),
         (hotspots, "hotspots"),
         (concurrency, "concurrency"),
+        (workers, "gunicorn_variants"),
         (scaling, "scaling"),
         (pages, "page_weight"),
     ):

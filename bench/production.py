@@ -4,7 +4,7 @@ localhost, TRUSTED_PROXIES=127.0.0.1), beside plain HTTP to the same nginx; and 
 could take Caddy's place, each in front of (or inside) the same nginx and gunicorn:
 
 * caddy: the shipped Caddyfile, as `make https` runs it;
-* caddy-tuned: the same Caddyfile with the tuning the docs name (TUNED_CADDY);
+* caddy-gogc, caddy-tuned: the same Caddyfile with Caddy tuned (CADDY_VARIANTS);
 * nginx-tls: this project's own nginx config with its listen line made `ssl http2`: no
   second proxy at all;
 * haproxy-tls: HAProxy terminating TLS in front of nginx, setting the headers nginx believes.
@@ -22,6 +22,7 @@ import subprocess
 import sys
 import time
 from contextlib import ExitStack, contextmanager
+from functools import partial
 
 from stack import https
 from stack.tls_proxy import HttpsStack
@@ -34,9 +35,14 @@ from .stacks import ROOT, BenchStack, free_port
 from .wrk import BenchError, Scenario, interleave, probe
 
 TARGETS = {"https_api_over_plain": 0.85}
-# Caddy's tuning, measured against the shipped Caddyfile in the same run: no HTTP/3 (its QUIC
-# listener and the Alt-Svc header on every answer) and a lazier garbage collector.
-TUNED_CADDY = {"global": "\tservers {\n\t\tprotocols h1 h2\n\t}\n", "env": {"GOGC": "400"}}
+# Caddy's tuning, each measured against the shipped Caddyfile in the same run: a lazier garbage
+# collector (Go's GOGC, 100 by default), and that plus no HTTP/3 (its QUIC listener and the
+# Alt-Svc header on every answer).
+CADDY_VARIANTS = {
+    "caddy-gogc": {"global": "", "env": {"GOGC": "400"}},
+    "caddy-tuned": {"global": "\tservers {\n\t\tprotocols h1 h2\n\t}\n", "env": {"GOGC": "400"}},
+}
+TUNED_CADDY = CADDY_VARIANTS["caddy-tuned"]
 # Handshakes: 2 clients at once (the machine's cores), each `openssl s_time` for the seconds given.
 HANDSHAKE_CLIENTS = 2
 
@@ -58,19 +64,20 @@ class ProductionStack(BenchStack, HttpsStack):
 
 
 # ---- the other fronts, each given (folder, port, stack, certificate folder) ------------------
-def tuned_caddyfile(text):
-    """The shipped Caddyfile with TUNED_CADDY's global options added to its global block."""
+def tuned_caddyfile(text, tuning=TUNED_CADDY):
+    """The shipped Caddyfile with the tuning's global options added to its global block."""
     head, sep, rest = text.partition("{\n")
     if not sep:
         raise BenchError("caddy/Caddyfile has no global options block")
-    return head + sep + TUNED_CADDY["global"] + rest
+    return head + sep + tuning["global"] + rest
 
 
 @contextmanager
-def caddy_tuned(folder, port, stack, certs):
+def caddy_variant(folder, port, stack, certs, tuning=TUNED_CADDY):
+    """The shipped Caddyfile, tuned, for localhost with Caddy's own CA (as make https-local)."""
     folder.mkdir(parents=True, exist_ok=True)
     conf = folder / "Caddyfile"
-    conf.write_text(tuned_caddyfile((ROOT / "caddy" / "Caddyfile").read_text()))
+    conf.write_text(tuned_caddyfile((ROOT / "caddy" / "Caddyfile").read_text(), tuning))
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": str(folder),
@@ -80,7 +87,7 @@ def caddy_tuned(folder, port, stack, certs):
         "CADDY_HTTPS_PORT": str(port),
         "CADDY_HTTP_PORT": str(free_port()),
         "CADDY_UPSTREAM": f"127.0.0.1:{stack.port}",
-        **TUNED_CADDY["env"],
+        **tuning["env"],
     }
     cmd = ["caddy", "run", "--config", str(conf), "--adapter", "caddyfile"]
     with running(cmd, port=port, env=env, log=folder / "caddy.log") as proc:
@@ -167,7 +174,11 @@ def haproxy_tls(folder, port, stack, certs):
         yield proc
 
 
-OPTIONS = {"caddy-tuned": caddy_tuned, "nginx-tls": nginx_tls, "haproxy-tls": haproxy_tls}
+OPTIONS = {
+    **{name: partial(caddy_variant, tuning=tuning) for name, tuning in CADDY_VARIANTS.items()},
+    "nginx-tls": nginx_tls,
+    "haproxy-tls": haproxy_tls,
+}
 
 
 class Production:
@@ -357,7 +368,7 @@ def report(ctx, prod, results, shakes):
             "handshakes": shakes,
             "load": "h1: wrk -t2 -c16 (keep-alive); h2: h2load -t2 -c4 -m4 (16 streams in flight)",
             "handshake_clients": HANDSHAKE_CLIENTS,
-            "tuned_caddy": TUNED_CADDY,
+            "caddy_variants": CADDY_VARIANTS,
             "api_route": f"{ctx.prefix}/result",
         }
     }

@@ -25,9 +25,10 @@ ROOT = RUN_ROOT.parent
 
 class BenchStack(NativeStack):
     """A quiet native stack on a free port. `tcp_port`: gunicorn also listens there, for wrk
-    ("direct"); `app`: another WSGI app than backend/wsgi.py (the bench's I/O-bound one)."""
+    ("direct"); `app`: another WSGI app than backend/wsgi.py (the bench's I/O-bound one);
+    `conf`: another gunicorn config file than backend/gunicorn.conf.py (with `app` only)."""
 
-    def __init__(self, name, settings, tcp_port=None, app=None):
+    def __init__(self, name, settings, tcp_port=None, app=None, conf=None):
         run_dir = RUN_ROOT / name
         for stale in ("access.log", "error.log", "gunicorn.log"):
             (run_dir / stale).unlink(missing_ok=True)
@@ -36,6 +37,7 @@ class BenchStack(NativeStack):
         )
         self.tcp_port = tcp_port
         self.app = app
+        self.conf = conf or self.backend_dir / "gunicorn.conf.py"
         if tcp_port:
             # gunicorn reads GUNICORN_CMD_ARGS on top of backend/gunicorn.conf.py.
             self.settings["GUNICORN_CMD_ARGS"] = f"--bind {self.api_bind} --bind 127.0.0.1:{tcp_port}"
@@ -56,7 +58,7 @@ class BenchStack(NativeStack):
                 "-m",
                 "gunicorn",
                 "-c",
-                str(self.backend_dir / "gunicorn.conf.py"),
+                str(self.conf),
                 "--pythonpath",
                 str(ROOT),
                 self.app,

@@ -72,7 +72,10 @@ def test_a_bad_part_is_named_with_what_is_allowed():
         [sys.executable, "-m", "bench", "--only", "load,nonsense"], cwd=ROOT, capture_output=True, text=True, timeout=60
     )
     assert proc.returncode == 2
-    assert "--only takes parts out of load,production,hotspots,scaling,concurrency,pages, not nonsense" in proc.stderr
+    assert (
+        "--only takes parts out of load,production,hotspots,scaling,concurrency,gunicorn,pages, not nonsense"
+        in proc.stderr
+    )
     assert "Traceback" not in proc.stderr
 
 
@@ -208,3 +211,28 @@ def test_the_handshake_client_counts_full_and_resumed_handshakes(tmp_path):
     assert counts["new"]["connections"] > 5 and counts["new"]["resumed"] == 0
     assert counts["reuse"]["connections"] > 5 and counts["reuse"]["resumed"] == counts["reuse"]["connections"]
     assert counts["new"]["errors"] == counts["reuse"]["errors"] == 0
+
+
+def test_a_gunicorn_variant_config_is_the_shipped_one_but_for_its_access_log(tmp_path):
+    from bench.workers import config_file
+
+    assert config_file(tmp_path, "on") is None
+    code = (
+        "import json, runpy, sys; a = runpy.run_path(sys.argv[1]); b = runpy.run_path(sys.argv[2]); "
+        "keys = ('accesslog', 'access_log_format', 'worker_class', 'threads', 'workers', 'wsgi_app'); "
+        "print(json.dumps([[a.get(k) for k in keys], [b.get(k) for k in keys]]))"
+    )
+    shipped = str(ROOT / "backend" / "gunicorn.conf.py")
+    for variant, changed in (("off", 0), ("short", 1)):
+        proc = subprocess.run(
+            [sys.executable, "-c", code, shipped, str(config_file(tmp_path, variant))],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={k: v for k, v in os.environ.items() if not k.startswith(("GUNICORN_", "WEB_"))},
+        )
+        assert proc.returncode == 0, proc.stderr
+        ours, theirs = json.loads(proc.stdout)
+        assert ours[2:] == theirs[2:]
+        assert ours[changed] != theirs[changed] and ours[1 - changed] == theirs[1 - changed]
+    assert theirs[1] == '"%(r)s" %(s)s request_id=%({x-request-id}i)s'
