@@ -46,14 +46,13 @@ class BenchStack(NativeStack):
     def socket_path(self):
         return self.api_bind[len("unix:") :]
 
-    def start_api(self):
-        if not self.app:
-            return super().start_api()
-        (self.run_dir / "gunicorn.sock").unlink(missing_ok=True)
-        # The app on the command line wins over wsgi_app in the config; ROOT makes `bench` importable.
-        self._spawn(
-            "gunicorn",
-            [
+    def programs(self):
+        programs = super().programs()
+        if self.app:
+            # The app on the command line wins over wsgi_app in the config; ROOT makes `bench`
+            # importable.
+            gunicorn = next(p for p in programs if p.name == "gunicorn")
+            gunicorn.command = [
                 sys.executable,
                 "-m",
                 "gunicorn",
@@ -62,9 +61,8 @@ class BenchStack(NativeStack):
                 "--pythonpath",
                 str(ROOT),
                 self.app,
-            ],
-        )
-        self._wait_for(self._api_answers, "gunicorn", timeout=30)
+            ]
+        return programs
 
     def groups(self):
         """Process group ids by name: gunicorn, nginx."""
