@@ -3,8 +3,8 @@
 localhost, TRUSTED_PROXIES=127.0.0.1), beside plain HTTP to the same nginx; and the fronts that
 could take Caddy's place, each in front of (or inside) the same nginx and gunicorn:
 
-* caddy: the shipped Caddyfile, as `make https` runs it;
-* caddy-gogc, caddy-tuned: the same Caddyfile with Caddy tuned (CADDY_VARIANTS);
+* caddy: the shipped Caddyfile and caddy/run.sh, as `make https` runs them;
+* caddy-gogc100, caddy-no-h3: the same Caddyfile with Caddy tuned otherwise (CADDY_VARIANTS);
 * nginx-tls: this project's own nginx config with its listen line made `ssl http2`: no
   second proxy at all;
 * haproxy-tls: HAProxy terminating TLS in front of nginx, setting the headers nginx believes.
@@ -35,14 +35,14 @@ from .stacks import ROOT, BenchStack, free_port
 from .wrk import BenchError, Scenario, interleave, probe
 
 TARGETS = {"https_api_over_plain": 0.85}
-# Caddy's tuning, each measured against the shipped Caddyfile in the same run: a lazier garbage
-# collector (Go's GOGC, 100 by default), and that plus no HTTP/3 (its QUIC listener and the
-# Alt-Svc header on every answer).
+# Caddy beside the shipped one (caddy/run.sh sets GOGC=400, Go's garbage collector running when
+# the heap has grown by 400 %): with Go's default (100), as shipped before; and without HTTP/3
+# (its QUIC listener and the Alt-Svc header on every answer).
 CADDY_VARIANTS = {
-    "caddy-gogc": {"global": "", "env": {"GOGC": "400"}},
-    "caddy-tuned": {"global": "\tservers {\n\t\tprotocols h1 h2\n\t}\n", "env": {"GOGC": "400"}},
+    "caddy-gogc100": {"global": "", "env": {"GOGC": "100"}},
+    "caddy-no-h3": {"global": "\tservers {\n\t\tprotocols h1 h2\n\t}\n", "env": {"GOGC": "400"}},
 }
-TUNED_CADDY = CADDY_VARIANTS["caddy-tuned"]
+TUNED_CADDY = CADDY_VARIANTS["caddy-no-h3"]
 # Handshakes: 2 clients at once (the machine's cores), each `openssl s_time` for the seconds given.
 HANDSHAKE_CLIENTS = 2
 
@@ -245,6 +245,14 @@ def scenarios(ctx, prod):
     return rows
 
 
+def front_rss(scenario):
+    """What to sample halfway through a round: the RSS (MiB) of the front's processes."""
+    pgid = scenario.groups.get("front")
+    if pgid is None:
+        return None
+    return lambda: round(sum(row["rss_mib"] for row in procs.group_rss("front", pgid)), 1)
+
+
 # ---- handshakes ---------------------------------------------------------------------------------
 def handshake_command(port, seconds, mode):
     return [sys.executable, "-m", "bench.handshake", str(port), https.LOCAL_DOMAIN, mode, str(seconds)]
@@ -344,6 +352,7 @@ def report(ctx, prod, results, shakes):
                     "nginx_cpu_us": cpu.get("nginx"),
                     "gunicorn_cpu_us": cpu["gunicorn"] if route == "api" else None,
                     "client_cpu_us": cpu["wrk"],
+                    "front_rss_mib": max((x["sampled"] for x in r["rounds"] if x.get("sampled")), default=None),
                     "over_plain": paired,
                     "over_plain_per_round": pairs,
                     "errors": r["non_2xx_3xx"] + r["socket_errors"],
@@ -363,6 +372,7 @@ def report(ctx, prod, results, shakes):
         }
     return {
         "production": {
+            "other_load_cores": round(statistics.mean(r["other_load_cores"] for r in results.values()), 2),
             "plain": plain,
             "rows": rows,
             "handshakes": shakes,
@@ -418,9 +428,10 @@ def lines(data):
     out = [
         "",
         f"the production path: HTTPS through each TLS front to nginx and gunicorn, beside plain HTTP to the "
-        f"same nginx ({p['load']}; API = {p['api_route']}, index = /index.html gzip):",
+        f"same nginx ({p['load']}; API = {p['api_route']}, index = /index.html gzip; other load "
+        f"{p.get('other_load_cores', 0):.2f} cores):",
         f"  {'path':<24}{'req/s':>9}{'/plain':>8}{'p50 ms':>8}{'p99 ms':>8}"
-        f"{'CPU us/req: front':>19}{'nginx':>7}{'gunicorn':>9}{'client':>8}{'errors':>8}",
+        f"{'CPU us/req: front':>19}{'nginx':>7}{'gunicorn':>9}{'client':>8}{'errors':>8}{'front MiB':>11}",
     ]
     for route in ROUTES:
         r = p["plain"][route]
@@ -433,7 +444,7 @@ def lines(data):
         out.append(
             f"  {label:<24}{r['rate']:>9,.0f}{r['over_plain']:>8.2f}{r['p50_ms']:>8.2f}{r['p99_ms']:>8.2f}"
             f"{_us(r['front_cpu_us']):>19}{_us(r['nginx_cpu_us']):>7}{_us(r['gunicorn_cpu_us']):>9}"
-            f"{_us(r['client_cpu_us']):>8}{r['errors']:>8}"
+            f"{_us(r['client_cpu_us']):>8}{r['errors']:>8}{_us(r.get('front_rss_mib')):>11}"
         )
     out += [
         f"  new TLS connections per second, each a handshake and one request for index.html "
@@ -463,7 +474,7 @@ def run(ctx):
         ctx.log(
             f"production path: {len(pool)} scenarios x {args.rounds} rounds x {args.seconds} s (about {total} s) ..."
         )
-        results = {s["key"]: s for s in interleave(ctx, pool, args.rounds, args.seconds, args.warmup)}
+        results = {s["key"]: s for s in interleave(ctx, pool, args.rounds, args.seconds, args.warmup, during=front_rss)}
         ctx.log("production path: TLS handshakes ...")
         shakes = handshakes(ctx, prod, args.rounds, args.seconds)
         data = report(ctx, prod, results, shakes)

@@ -182,19 +182,26 @@ def parse_h2load(out, log_lines, seconds):
     }
 
 
-def run_h2load(scenario, seconds, work):
+def run_h2load(scenario, seconds, work, during=None):
     log_file = work / f"h2load-{scenario.key}.log"
     cmd = h2load_command(scenario, seconds, log_file)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    sampled = None
+    if during:
+        time.sleep(seconds / 2)
+        sampled = during()
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 30)
+        out, _ = proc.communicate(timeout=seconds + 30)
     except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
         raise BenchError(f"h2load did not finish within {seconds + 30} s: {' '.join(cmd)}") from None
     try:
         lines = log_file.read_text().splitlines()
     except OSError:
         lines = []
     log_file.unlink(missing_ok=True)
-    return parse_h2load(proc.stdout + proc.stderr, lines, seconds), None
+    return parse_h2load(out, lines, seconds), sampled
 
 
 def measure(ctx, scenario, seconds, record=True, during=None):
@@ -210,7 +217,7 @@ def measure(ctx, scenario, seconds, record=True, during=None):
     )
     started = time.monotonic()
     if scenario.tool == "h2load":
-        result, sampled = run_h2load(scenario, seconds, ctx.work)
+        result, sampled = run_h2load(scenario, seconds, ctx.work, during)
     else:
         result, sampled = run_wrk(scenario, seconds, ctx.scripts[scenario.script], during)
     wall = time.monotonic() - started
