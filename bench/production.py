@@ -18,7 +18,6 @@ import json
 import os
 import re
 import statistics
-import subprocess
 import sys
 import time
 from contextlib import ExitStack, contextmanager
@@ -32,7 +31,7 @@ from support.tls_proxies import make_certificate
 from . import procs
 from .load import paired_ratio
 from .stacks import ROOT, BenchStack, free_port
-from .wrk import BenchError, Scenario, interleave, probe
+from .wrk import BenchError, Scenario, finish, interleave, probe, start_load
 
 TARGETS = {"https_api_over_plain": 0.85}
 # Caddy beside the shipped one (caddy/run.sh sets GOGC=400, Go's garbage collector running when
@@ -255,7 +254,7 @@ def front_rss(scenario):
 
 # ---- handshakes ---------------------------------------------------------------------------------
 def handshake_command(port, seconds, mode):
-    return [sys.executable, "-m", "bench.handshake", str(port), https.LOCAL_DOMAIN, mode, str(seconds)]
+    return [sys.executable, str(ROOT / "bench" / "handshake.py"), str(port), https.LOCAL_DOMAIN, mode, str(seconds)]
 
 
 def parse_handshake(out):
@@ -271,27 +270,13 @@ def handshake_round(ctx, port, names, seconds, mode):
     pgids = set(names.values())
     t0 = procs.group_ticks(pgids)
     started = time.monotonic()
-    clients = [
-        subprocess.Popen(
-            handshake_command(port, seconds, mode),
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        for _ in range(HANDSHAKE_CLIENTS)
-    ]
+    clients = [start_load(handshake_command(port, seconds, mode), seconds)[0] for _ in range(HANDSHAKE_CLIENTS)]
     counts = {"connections": 0, "resumed": 0, "errors": 0}
     for client in clients:
-        try:
-            out, _ = client.communicate(timeout=seconds + 30)
-        except subprocess.TimeoutExpired:
-            client.kill()
-            client.communicate()
-            raise BenchError(f"bench.handshake did not finish within {seconds + 30} s") from None
+        out, err = finish(client, seconds, f"bench.handshake {mode}")
         got = parse_handshake(out)
         if got is None:
-            raise BenchError(f"bench.handshake {mode} against :{port} gave no count:\n{out[-400:]}")
+            raise BenchError(f"bench.handshake {mode} against :{port} gave no count:\n{(out + err)[-400:]}")
         for key in counts:
             counts[key] += got[key]
     wall = time.monotonic() - started

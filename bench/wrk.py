@@ -72,6 +72,27 @@ class Scenario:
         self.warmup = None
 
 
+def start_load(cmd, seconds, during=None):
+    """Start a load generator for `seconds`; with `during`, call it halfway through, when the
+    load is steady. Returns the process and what `during` returned."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    sampled = None
+    if during:
+        time.sleep(seconds / 2)
+        sampled = during()
+    return proc, sampled
+
+
+def finish(proc, seconds, what):
+    """stdout and stderr of a load generator started for `seconds`; BenchError if it hangs."""
+    try:
+        return proc.communicate(timeout=seconds + 30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        raise BenchError(f"{what} did not finish within {seconds + 30} s") from None
+
+
 def run_wrk(scenario, seconds, script, during=None):
     cmd = [
         "wrk",
@@ -91,18 +112,8 @@ def run_wrk(scenario, seconds, script, during=None):
     cmd.append(scenario.url)
     if scenario.script_args:
         cmd += ["--", *scenario.script_args]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    sampled = None
-    if during:
-        # Halfway through, when the load is steady.
-        time.sleep(seconds / 2)
-        sampled = during()
-    try:
-        out, err = proc.communicate(timeout=seconds + 30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.communicate()
-        raise BenchError(f"wrk did not finish within {seconds + 30} s: {' '.join(cmd)}") from None
+    proc, sampled = start_load(cmd, seconds, during)
+    out, err = finish(proc, seconds, " ".join(cmd))
     for line in out.splitlines():
         if line.startswith("BENCH_RESULT "):
             return json.loads(line[len("BENCH_RESULT ") :]), sampled
@@ -185,23 +196,14 @@ def parse_h2load(out, log_lines, seconds):
 def run_h2load(scenario, seconds, work, during=None):
     log_file = work / f"h2load-{scenario.key}.log"
     cmd = h2load_command(scenario, seconds, log_file)
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    sampled = None
-    if during:
-        time.sleep(seconds / 2)
-        sampled = during()
-    try:
-        out, _ = proc.communicate(timeout=seconds + 30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.communicate()
-        raise BenchError(f"h2load did not finish within {seconds + 30} s: {' '.join(cmd)}") from None
+    proc, sampled = start_load(cmd, seconds, during)
+    out, err = finish(proc, seconds, " ".join(cmd))
     try:
         lines = log_file.read_text().splitlines()
     except OSError:
         lines = []
     log_file.unlink(missing_ok=True)
-    return parse_h2load(out, lines, seconds), sampled
+    return parse_h2load(out + err, lines, seconds), sampled
 
 
 def measure(ctx, scenario, seconds, record=True, during=None):
