@@ -236,3 +236,16 @@ def test_a_gunicorn_variant_config_is_the_shipped_one_but_for_its_access_log(tmp
         assert ours[2:] == theirs[2:]
         assert ours[changed] != theirs[changed] and ours[1 - changed] == theirs[1 - changed]
     assert theirs[1] == '"%(r)s" %(s)s request_id=%({x-request-id}i)s'
+
+
+def test_the_production_report_prints_every_front_with_its_targets():
+    from bench import production
+
+    data = json.loads((ROOT / "bench" / "results" / "production.json").read_text())
+    text = "\n".join(production.lines(data))
+    for front in data["production"]["rows"]:
+        assert front in text
+    names = [name for name, *_ in production.targets(data)]
+    fronts = {r["front"] for r in data["production"]["rows"].values()}
+    assert len(names) == 2 * len(fronts) and all(any(f in n for n in names) for f in fronts)
+    assert production.errors(data) == 0
