@@ -42,7 +42,7 @@ CADDY_VARIANTS = {
     "caddy-no-h3": {"global": "\tservers {\n\t\tprotocols h1 h2\n\t}\n", "env": {"GOGC": "400"}},
 }
 TUNED_CADDY = CADDY_VARIANTS["caddy-no-h3"]
-# Handshakes: 2 clients at once (the machine's cores), each `openssl s_time` for the seconds given.
+# Handshakes: 2 clients at once (the machine's cores), each bench/handshake.py for the seconds given.
 HANDSHAKE_CLIENTS = 2
 
 
@@ -413,7 +413,7 @@ def lines(data):
     out = [
         "",
         f"the production path: HTTPS through each TLS front to nginx and gunicorn, beside plain HTTP to the "
-        f"same nginx ({p['load']}; API = {p['api_route']}, index = /index.html gzip; other load "
+        f"same nginx ({p['load']}; API = {p['api_route']}, index = / (index.html, gzip); other load "
         f"{p.get('other_load_cores', 0):.2f} cores):",
         f"  {'path':<24}{'req/s':>9}{'/plain':>8}{'p50 ms':>8}{'p99 ms':>8}"
         f"{'CPU us/req: front':>19}{'nginx':>7}{'gunicorn':>9}{'client':>8}{'errors':>8}{'front MiB':>11}",
