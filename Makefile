@@ -102,8 +102,8 @@ rename: $(VENV)/.runtime ## Make it your app: make rename TITLE="My app" [NAME=m
 	  $(if $(PREFIX),--prefix "$$PREFIX") $(if $(PORT),--port "$$PORT") $(if $(DOMAIN),--domain "$$DOMAIN")
 
 ifneq ($(BENCH),)
-bench: $(VENV)/.bench $(NPM_STAMP) ## Measure where a request's time goes, fronts, workers, scaling (~10 min; QUICK=1 ~2 min; not in test)
-	@$(PY) -m stack tools nginx envsubst wrk caddy haproxy
+bench: $(VENV)/.bench $(NPM_STAMP) ## Measure where a request's time goes, fronts, workers, scaling (~20 min; QUICK=1 ~2 min; not in test)
+	@$(PY) -m stack tools nginx envsubst wrk h2load openssl caddy haproxy
 	$(PY) -m bench $(if $(QUICK),--quick) $(BENCH_ARGS)
 else
 bench:

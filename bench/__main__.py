@@ -6,7 +6,6 @@ that does not start); a number that misses its target is reported, never fatal.
 """
 
 import argparse
-import http.client
 import json
 import os
 import shutil
@@ -14,20 +13,27 @@ import sys
 from contextlib import ExitStack
 from datetime import datetime, timezone
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from stack import spa
 from stack.errors import StackError
 from stack.settings import SETTING_NAMES
 
-from . import breakdown, charts, concurrency, hotspots, load, observability, pages, proxies, scaling
+from . import breakdown, charts, concurrency, hotspots, load, observability, pages, production, proxies, scaling, workers
 from .machine import machine
 from .stacks import ROOT, RUN_ROOT, BenchStack, free_port, gunicorn_effective
-from .wrk import BenchError, interleave, lua_scripts
+from .wrk import BenchError, interleave, lua_scripts, probe
 
 RESULTS = ROOT / "bench" / "results"
-PROGRAMS = {"wrk": "wrk", "nginx": "nginx", "envsubst": "gettext-base", "caddy": "caddy", "haproxy": "haproxy"}
-PARTS = ("load", "hotspots", "observability", "scaling", "concurrency", "pages")
+PROGRAMS = {
+    "wrk": "wrk",
+    "h2load": "nghttp2-client",
+    "openssl": "openssl",
+    "nginx": "nginx",
+    "envsubst": "gettext-base",
+    "caddy": "caddy",
+    "haproxy": "haproxy",
+}
+PARTS = ("load", "production", "hotspots", "observability", "scaling", "concurrency", "gunicorn", "pages")
 # Settings the bench chooses itself; every other stack setting set in the shell is passed on.
 OWN_SETTINGS = ("STACK", "HTTP_PORT", "API_BIND")
 
@@ -50,6 +56,7 @@ class Context:
         self.main = None
         self.fronts = {}
         self.extra_stacks = []
+        self.extra_pgids = []  # processes started outside a stack, charged as "ours"
         self.asset = None
 
     @property
@@ -62,26 +69,16 @@ class Context:
 
     def all_pgids(self):
         stacks = [self.main, *self.extra_stacks] if self.main else self.extra_stacks
-        return [pgid for s in stacks for pgid in s.groups().values()] + [pgid for _, pgid in self.fronts.values()]
+        return (
+            [pgid for s in stacks for pgid in s.groups().values()]
+            + [pgid for _, pgid in self.fronts.values()]
+            + self.extra_pgids
+        )
 
 
 def base_settings():
     """The stack settings set in the shell (never .env), minus the ones the bench sets."""
     return {k: os.environ[k] for k in SETTING_NAMES if os.environ.get(k) and k not in OWN_SETTINGS}
-
-
-def probe(scenario):
-    """One request before the load, so that a wrong URL shows up as a message, not as numbers."""
-    parts = urlsplit(scenario.url)
-    headers = dict(h.split(": ", 1) for h in scenario.headers)
-    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
-    try:
-        conn.request("GET", parts.path, headers=headers)
-        response = conn.getresponse()
-        response.read()
-        return response.status
-    finally:
-        conn.close()
 
 
 def run(args):
@@ -131,6 +128,8 @@ def run(args):
             data.update(load.report(ctx, data["pool"]))
             data["breakdown"] = breakdown.report(ctx, data["pool"], breakdown.in_process(ctx))
             data["fronts"] = proxies.report(ctx, data["pool"])
+        if "production" in parts:
+            data.update(production.run(ctx))
         if "hotspots" in parts:
             data.update(hotspots.run(ctx))
         if "observability" in parts:
@@ -141,6 +140,8 @@ def run(args):
         if "concurrency" in parts:
             data.update(concurrency.run(ctx))
         ctx.args = args
+        if "gunicorn" in parts:
+            data.update(workers.run(ctx))
 
     errors = data["page_weight"]["non_2xx_3xx"]
     errors += sum(r["non_2xx_3xx"] + r["socket_errors"] for r in data.get("pool", {}).values())
@@ -150,6 +151,7 @@ def run(args):
     )
     errors += sum(r["errors"] for r in data.get("concurrency", {}).get("rows", []))
     errors += sum(r["errors"] for r in data.get("observability", {}).get("rows", []))
+    errors += production.errors(data) + workers.errors(data)
     data["errors"] = errors
     result = {
         "generated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -168,6 +170,7 @@ def run(args):
     }
     checks = load.targets(result) + breakdown.targets(result) + proxies.targets(result) if "pool" in data else []
     checks += observability.targets(result)
+    checks += production.targets(result) if "production" in data else []
     checks += [("errors, non-2xx/3xx or socket (whole run)", errors, "0", errors == 0)] + pages.targets(result)
     result["targets"] = [
         {"name": name, "value": value, "target": target, "met": bool(met)} for name, value, target, met in checks
@@ -193,9 +196,11 @@ def render(data):
         (load, "pool"),
         (breakdown, "pool"),
         (proxies, "pool"),
+        (production, "production"),
         (hotspots, "hotspots"),
         (observability, "observability"),
         (concurrency, "concurrency"),
+        (workers, "gunicorn_variants"),
         (scaling, "scaling"),
         (pages, "page_weight"),
     ):

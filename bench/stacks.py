@@ -25,9 +25,10 @@ ROOT = RUN_ROOT.parent
 
 class BenchStack(NativeStack):
     """A quiet native stack on a free port. `tcp_port`: gunicorn also listens there, for wrk
-    ("direct"); `app`: another WSGI app than backend/wsgi.py (the bench's I/O-bound one)."""
+    ("direct"); `app`: another WSGI app than backend/wsgi.py (the bench's I/O-bound one);
+    `conf`: another gunicorn config file than backend/gunicorn.conf.py (with `app` only)."""
 
-    def __init__(self, name, settings, tcp_port=None, app=None):
+    def __init__(self, name, settings, tcp_port=None, app=None, conf=None):
         run_dir = RUN_ROOT / name
         for stale in ("access.log", "error.log", "gunicorn.log"):
             (run_dir / stale).unlink(missing_ok=True)
@@ -36,6 +37,7 @@ class BenchStack(NativeStack):
         )
         self.tcp_port = tcp_port
         self.app = app
+        self.conf = conf or self.backend_dir / "gunicorn.conf.py"
         if tcp_port:
             # gunicorn reads GUNICORN_CMD_ARGS on top of backend/gunicorn.conf.py.
             self.settings["GUNICORN_CMD_ARGS"] = f"--bind {self.api_bind} --bind 127.0.0.1:{tcp_port}"
@@ -44,25 +46,23 @@ class BenchStack(NativeStack):
     def socket_path(self):
         return self.api_bind[len("unix:") :]
 
-    def start_api(self):
-        if not self.app:
-            return super().start_api()
-        (self.run_dir / "gunicorn.sock").unlink(missing_ok=True)
-        # The app on the command line wins over wsgi_app in the config; ROOT makes `bench` importable.
-        self._spawn(
-            "gunicorn",
-            [
+    def programs(self):
+        programs = super().programs()
+        if self.app:
+            # The app on the command line wins over wsgi_app in the config; ROOT makes `bench`
+            # importable.
+            gunicorn = next(p for p in programs if p.name == "gunicorn")
+            gunicorn.command = [
                 sys.executable,
                 "-m",
                 "gunicorn",
                 "-c",
-                str(self.backend_dir / "gunicorn.conf.py"),
+                str(self.conf),
                 "--pythonpath",
                 str(ROOT),
                 self.app,
-            ],
-        )
-        self._wait_for(self._api_answers, "gunicorn", timeout=30)
+            ]
+        return programs
 
     def groups(self):
         """Process group ids by name: gunicorn, nginx."""

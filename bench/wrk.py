@@ -9,6 +9,8 @@ scenarios in rounds, every other round backwards, so that the machine's drift hi
 
 import http.client
 import json
+import re
+import ssl
 import statistics
 import subprocess
 import time
@@ -48,6 +50,8 @@ class Scenario:
         threads=2,
         timeout=5,
         unit="req/s",
+        tool="wrk",
+        streams=1,
     ):
         self.key = key
         self.label = label
@@ -60,8 +64,33 @@ class Scenario:
         self.threads = min(threads, connections)
         self.timeout = timeout
         self.unit = unit
+        # wrk (HTTP/1.1, keep-alive) or h2load (HTTP/2: `connections` connections with `streams`
+        # requests in flight on each).
+        self.tool = tool
+        self.streams = streams
         self.rounds = []
         self.warmup = None
+
+
+def start_load(cmd, seconds, during=None):
+    """Start a load generator for `seconds`; with `during`, call it halfway through, when the
+    load is steady. Returns the process and what `during` returned."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    sampled = None
+    if during:
+        time.sleep(seconds / 2)
+        sampled = during()
+    return proc, sampled
+
+
+def finish(proc, seconds, what):
+    """stdout and stderr of a load generator started for `seconds`; BenchError if it hangs."""
+    try:
+        return proc.communicate(timeout=seconds + 30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        raise BenchError(f"{what} did not finish within {seconds + 30} s") from None
 
 
 def run_wrk(scenario, seconds, script, during=None):
@@ -83,22 +112,98 @@ def run_wrk(scenario, seconds, script, during=None):
     cmd.append(scenario.url)
     if scenario.script_args:
         cmd += ["--", *scenario.script_args]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    sampled = None
-    if during:
-        # Halfway through, when the load is steady.
-        time.sleep(seconds / 2)
-        sampled = during()
-    try:
-        out, err = proc.communicate(timeout=seconds + 30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.communicate()
-        raise BenchError(f"wrk did not finish within {seconds + 30} s: {' '.join(cmd)}") from None
+    proc, sampled = start_load(cmd, seconds, during)
+    out, err = finish(proc, seconds, " ".join(cmd))
     for line in out.splitlines():
         if line.startswith("BENCH_RESULT "):
             return json.loads(line[len("BENCH_RESULT ") :]), sampled
     raise BenchError(f"wrk gave no result (exit {proc.returncode}): {' '.join(cmd)}\n{out}{err}")
+
+
+def h2load_command(scenario, seconds, log_file):
+    return [
+        "h2load",
+        "-c",
+        str(scenario.connections),
+        "-m",
+        str(scenario.streams),
+        "-t",
+        str(scenario.threads),
+        "-D",
+        str(seconds),
+        "-T",
+        str(scenario.timeout),
+        "--log-file",
+        str(log_file),
+        *(arg for header in scenario.headers for arg in ("-H", header)),
+        scenario.url,
+    ]
+
+
+def percentile(values, pct):
+    """The value below which pct % of the sorted values fall (nearest rank), 0 for none."""
+    if not values:
+        return 0
+    rank = max(1, -(-len(values) * pct // 100))
+    return values[int(rank) - 1]
+
+
+def parse_h2load(out, log_lines, seconds):
+    """h2load's summary and its --log-file (start time, status, duration in us, tab-separated,
+    one request a line) as the result report.lua gives for wrk. h2load prints no percentiles,
+    so they come from the log. Raises BenchError when the summary is not there."""
+    done = re.search(
+        r"^requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, (\d+) failed, "
+        r"(\d+) errored, (\d+) timeout",
+        out,
+        re.M,
+    )
+    codes = re.search(r"^status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx", out, re.M)
+    if not done or not codes:
+        raise BenchError(f"h2load gave no summary:\n{out[-600:]}")
+    finished, failed, errored, timeouts = (int(done.group(i)) for i in (3, 5, 6, 7))
+    bad_status = int(codes.group(3)) + int(codes.group(4))
+    took = re.search(r"^finished in ([0-9.]+)(s|ms|us)\b", out, re.M)
+    if took:
+        seconds = float(took.group(1)) / {"s": 1, "ms": 1e3, "us": 1e6}[took.group(2)]
+    durations = []
+    for line in log_lines:
+        fields = line.split("\t")
+        if len(fields) == 3 and fields[1].isdigit() and int(fields[1]) > 0:
+            durations.append(int(fields[2]))
+    durations.sort()
+    return {
+        "requests": finished,
+        "duration_us": int(seconds * 1e6),
+        "errors": {
+            "connect": 0,
+            # failed counts the 4xx/5xx answers too
+            "read": max(failed - bad_status - timeouts, 0),
+            "write": 0,
+            "status": bad_status,
+            "timeout": timeouts,
+        },
+        "latency_us": {
+            "mean": round(sum(durations) / len(durations), 1) if durations else 0.0,
+            "p50": percentile(durations, 50),
+            "p90": percentile(durations, 90),
+            "p99": percentile(durations, 99),
+            "max": durations[-1] if durations else 0,
+        },
+    }
+
+
+def run_h2load(scenario, seconds, work, during=None):
+    log_file = work / f"h2load-{scenario.key}.log"
+    cmd = h2load_command(scenario, seconds, log_file)
+    proc, sampled = start_load(cmd, seconds, during)
+    out, err = finish(proc, seconds, " ".join(cmd))
+    try:
+        lines = log_file.read_text().splitlines()
+    except OSError:
+        lines = []
+    log_file.unlink(missing_ok=True)
+    return parse_h2load(out + err, lines, seconds), sampled
 
 
 def measure(ctx, scenario, seconds, record=True, during=None):
@@ -113,7 +218,10 @@ def measure(ctx, scenario, seconds, record=True, during=None):
         procs.self_cpu_seconds(),
     )
     started = time.monotonic()
-    result, sampled = run_wrk(scenario, seconds, ctx.scripts[scenario.script], during)
+    if scenario.tool == "h2load":
+        result, sampled = run_h2load(scenario, seconds, ctx.work, during)
+    else:
+        result, sampled = run_wrk(scenario, seconds, ctx.scripts[scenario.script], during)
     wall = time.monotonic() - started
     t1, busy1, child1, self1 = (
         procs.group_ticks(charged),
@@ -155,20 +263,46 @@ def measure(ctx, scenario, seconds, record=True, during=None):
     return row
 
 
+def connection(url, timeout):
+    """An http.client connection for the URL; https without checking the certificate (the
+    bench's fronts use throwaway or Caddy-local ones, and the URL is always loopback)."""
+    parts = urlsplit(url)
+    if parts.scheme == "https":
+        return http.client.HTTPSConnection(
+            parts.hostname,
+            parts.port,
+            timeout=timeout,
+            context=ssl._create_unverified_context(),  # noqa: S323
+        )
+    return http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+
+
+def probe(scenario):
+    """One request before the load, so that a wrong URL shows up as a message, not as numbers."""
+    headers = dict(h.split(": ", 1) for h in scenario.headers)
+    conn = connection(scenario.url, 10)
+    try:
+        conn.request("GET", urlsplit(scenario.url).path, headers=headers)
+        response = conn.getresponse()
+        response.read()
+        return response.status
+    finally:
+        conn.close()
+
+
 def settle(scenario, prefix, quick_s=0.1, timeout_s=20):
     """Wait until the server behind the scenario answers /health promptly again. When wrk stops,
     requests it sent may still wait in gunicorn's listen queue (256 clients of a 50 ms route on
     3 sync workers: 4 s of work); the next scenario must not pay for them."""
-    parts = urlsplit(scenario.url)
     headers = dict(h.split(": ", 1) for h in scenario.headers if h.lower().startswith("host:"))
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         started = time.monotonic()
-        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout_s)
+        conn = connection(scenario.url, timeout_s)
         try:
             conn.request("GET", f"{prefix}/health", headers=headers)
             conn.getresponse().read()
-        except OSError:
+        except (OSError, http.client.HTTPException):
             pass
         finally:
             conn.close()

@@ -15,6 +15,7 @@ PACKAGES = {
     "haproxy": "haproxy",
     "chromium": "chromium",
     "wrk": "wrk",
+    "h2load": "nghttp2-client",
     "curl": "curl",
     "openssl": "openssl",
     "pebble": "pebble",

@@ -2,8 +2,12 @@
 process, and the command line's answer to a bad option (no load, no stack started)."""
 
 import json
+import os
+import shutil
 import subprocess
 import sys
+
+import pytest
 
 from bench import hotspots
 from stack.env import ROOT
@@ -69,7 +73,8 @@ def test_a_bad_part_is_named_with_what_is_allowed():
     )
     assert proc.returncode == 2
     assert (
-        "--only takes parts out of load,hotspots,observability,scaling,concurrency,pages, not nonsense" in proc.stderr
+        "--only takes parts out of load,production,hotspots,observability,scaling,concurrency,gunicorn,pages, not nonsense"
+        in proc.stderr
     )
     assert "Traceback" not in proc.stderr
 
@@ -88,3 +93,159 @@ def test_minimal_nginx_config_with_the_headers_is_valid_nginx(tmp_path):
     )
     assert check.returncode == 0, check.stderr
     assert "proxy_set_header X-Forwarded-Prefix /v1;" in conf.read_text()
+
+
+H2LOAD_OUTPUT = """starting benchmark...
+spawning thread #0: 2 total client(s). Timing-based test with 0s of warm-up time and 2s of main duration.
+Main benchmark duration is started for thread #0.
+finished in 2.00s, 1500.00 req/s, 1.20MB/s
+requests: 3000 total, 3008 started, 3000 done, 2990 succeeded, 10 failed, 0 errored, 0 timeout
+status codes: 2990 2xx, 0 3xx, 4 4xx, 6 5xx
+traffic: 2.40MB (2516352) total, 48.65KB (49818) headers (space savings 80.53%), 2.29MB (2400000) data
+"""
+
+
+def test_h2load_summary_and_log_become_the_result_wrk_gives():
+    from bench.wrk import parse_h2load
+
+    log = [f"1700000000{i:06d}\t200\t{d}" for i, d in enumerate(range(100, 1100, 10))]  # 100 requests
+    result = parse_h2load(H2LOAD_OUTPUT, log, 5)
+    assert result["requests"] == 3000
+    assert result["duration_us"] == 2_000_000  # h2load's own "finished in", not the -D asked for
+    assert result["errors"] == {"connect": 0, "read": 0, "write": 0, "status": 10, "timeout": 0}
+    assert (result["latency_us"]["p50"], result["latency_us"]["p99"], result["latency_us"]["max"]) == (590, 1080, 1090)
+
+
+def test_h2load_without_a_summary_is_a_bench_error():
+    from bench.wrk import BenchError, parse_h2load
+
+    with pytest.raises(BenchError, match="h2load gave no summary"):
+        parse_h2load("connect to localhost:1: Connection refused\n", [], 2)
+
+
+def test_the_tuned_caddyfile_is_the_shipped_one_plus_the_global_options(tmp_path):
+    from bench.production import TUNED_CADDY, tuned_caddyfile
+
+    shipped = (ROOT / "caddy" / "Caddyfile").read_text()
+    tuned = tuned_caddyfile(shipped)
+    assert tuned.replace(TUNED_CADDY["global"], "", 1) == shipped
+    (tmp_path / "Caddyfile").write_text(tuned)
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "DOMAIN": "localhost"}
+    check = subprocess.run(
+        ["caddy", "adapt", "--config", str(tmp_path / "Caddyfile"), "--adapter", "caddyfile"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=30,
+    )
+    assert check.returncode == 0, check.stderr
+    assert '"protocols":["h1","h2"]' in check.stdout
+
+
+def test_nginx_terminating_tls_is_this_config_with_an_ssl_listen_and_valid_nginx(tmp_path):
+    from bench.production import nginx_tls_conf
+    from stack.native import NativeStack
+    from support.tls_proxies import make_certificate
+
+    stack = NativeStack({"HTTP_PORT": "18080"}, name=f"test-bench-tls-{os.getpid()}", quiet=True, build=False)
+    try:
+        stack.run_dir.mkdir(parents=True, exist_ok=True)
+        stack.render()
+        make_certificate(tmp_path)
+        conf = nginx_tls_conf(stack, tmp_path / "tls", 18443, tmp_path)
+        server = (tmp_path / "tls" / "conf.d" / "default.conf").read_text()
+        shipped = (stack.run_dir / "conf.d" / "default.conf").read_text()
+        own_log = str(stack.log_path("access"))
+        # nginx -t while the stack's folder (its temp paths) is there.
+        check = subprocess.run(
+            ["nginx", "-t", "-q", "-p", str(tmp_path / "tls"), "-c", str(conf), "-e", str(tmp_path / "error.log")],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    finally:
+        shutil.rmtree(stack.run_dir, ignore_errors=True)
+    assert "listen 127.0.0.1:18443 ssl http2;" in server
+    assert "listen 18080" not in server
+    # Everything below the listen lines is the project's config as rendered, but for its access log.
+    rest = server.split("keepalive_requests 100000;", 1)[1]
+    assert str(tmp_path / "tls" / "access.log") in rest
+    assert rest.replace(str(tmp_path / "tls" / "access.log"), own_log) in shipped
+    assert check.returncode == 0, check.stderr
+
+
+def test_haproxy_terminating_tls_config_is_valid_haproxy(tmp_path):
+    from bench.production import haproxy_tls_cfg
+    from support.tls_proxies import make_certificate
+
+    make_certificate(tmp_path)
+    cfg = tmp_path / "haproxy.cfg"
+    cfg.write_text(haproxy_tls_cfg(18443, 18081, 18080, tmp_path))
+    check = subprocess.run(["haproxy", "-c", "-q", "-f", str(cfg)], capture_output=True, text=True, timeout=30)
+    assert check.returncode == 0, check.stderr + check.stdout
+
+
+def test_the_handshake_client_counts_full_and_resumed_handshakes(tmp_path):
+    """Against openssl s_server (one answer per connection): -new resumes none, -reuse all."""
+    from bench.production import parse_handshake
+    from stack.native import free_port
+    from support.processes import running
+    from support.tls_proxies import make_certificate
+
+    make_certificate(tmp_path)
+    port = free_port()
+    server = ["openssl", "s_server", "-accept", f"127.0.0.1:{port}", "-cert", str(tmp_path / "cert.pem")]
+    server += ["-key", str(tmp_path / "key.pem"), "-www", "-quiet"]
+    with running(server, port=port):
+        counts = {}
+        for mode in ("new", "reuse"):
+            proc = subprocess.run(
+                [sys.executable, "-m", "bench.handshake", str(port), "localhost", mode, "1"],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            assert proc.returncode == 0, proc.stderr
+            counts[mode] = parse_handshake(proc.stdout)
+    assert counts["new"]["connections"] > 5 and counts["new"]["resumed"] == 0
+    assert counts["reuse"]["connections"] > 5 and counts["reuse"]["resumed"] == counts["reuse"]["connections"]
+    assert counts["new"]["errors"] == counts["reuse"]["errors"] == 0
+
+
+def test_a_gunicorn_variant_config_is_the_shipped_one_but_for_its_access_log(tmp_path):
+    from bench.workers import config_file
+
+    assert config_file(tmp_path, "on") is None
+    code = (
+        "import json, runpy, sys; a = runpy.run_path(sys.argv[1]); b = runpy.run_path(sys.argv[2]); "
+        "keys = ('accesslog', 'access_log_format', 'worker_class', 'threads', 'workers', 'wsgi_app'); "
+        "print(json.dumps([[a.get(k) for k in keys], [b.get(k) for k in keys]]))"
+    )
+    shipped = str(ROOT / "backend" / "gunicorn.conf.py")
+    for variant, changed in (("off", 0), ("short", 1)):
+        proc = subprocess.run(
+            [sys.executable, "-c", code, shipped, str(config_file(tmp_path, variant))],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={k: v for k, v in os.environ.items() if not k.startswith(("GUNICORN_", "WEB_"))},
+        )
+        assert proc.returncode == 0, proc.stderr
+        ours, theirs = json.loads(proc.stdout)
+        assert ours[2:] == theirs[2:]
+        assert ours[changed] != theirs[changed] and ours[1 - changed] == theirs[1 - changed]
+    assert theirs[1] == '"%(r)s" %(s)s request_id=%({x-request-id}i)s'
+
+
+def test_the_production_report_prints_every_front_with_its_targets():
+    from bench import production
+
+    data = json.loads((ROOT / "bench" / "results" / "production.json").read_text())
+    text = "\n".join(production.lines(data))
+    for front in data["production"]["rows"]:
+        assert front in text
+    names = [name for name, *_ in production.targets(data)]
+    fronts = {r["front"] for r in data["production"]["rows"].values()}
+    assert len(names) == 2 * len(fronts) and all(any(f in n for n in names) for f in fronts)
+    assert production.errors(data) == 0

@@ -142,6 +142,17 @@ def test_run_sh_unsets_empty_settings(tmp_path, empty):
     assert empty not in names and "DOMAIN" in names
 
 
+@pytest.mark.parametrize(("given", "expected"), [(None, "400"), ("100", "100")])
+def test_run_sh_gives_caddy_a_lazier_garbage_collector_unless_gogc_is_set(tmp_path, given, expected):
+    fake = tmp_path / "caddy"
+    fake.write_text('#!/bin/sh\necho "GOGC=$GOGC"\n')
+    fake.chmod(0o755)
+    env = {"PATH": f"{tmp_path}:/usr/bin:/bin", "DOMAIN": "app.example.com", **({"GOGC": given} if given else {})}
+    result = subprocess.run(["sh", str(ROOT / "caddy" / "run.sh")], env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"GOGC={expected}"
+
+
 def test_run_sh_refuses_a_missing_domain():
     result = subprocess.run(
         ["sh", str(ROOT / "caddy" / "run.sh")],
