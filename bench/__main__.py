@@ -18,7 +18,19 @@ from stack import spa
 from stack.errors import StackError
 from stack.settings import SETTING_NAMES
 
-from . import breakdown, charts, concurrency, hotspots, load, observability, pages, production, proxies, scaling, workers
+from . import (
+    breakdown,
+    charts,
+    concurrency,
+    hotspots,
+    load,
+    observability,
+    pages,
+    production,
+    proxies,
+    scaling,
+    workers,
+)
 from .machine import machine
 from .stacks import ROOT, RUN_ROOT, BenchStack, free_port, gunicorn_effective
 from .wrk import BenchError, interleave, lua_scripts, probe
