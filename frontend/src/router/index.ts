@@ -1,11 +1,25 @@
-import { createRouter, createWebHistory } from 'vue-router'
+import {
+  createRouter,
+  createWebHistory,
+  type RouteLocationNormalized,
+  type RouteRecordRaw,
+} from 'vue-router'
 
-import { SITE_TITLE } from '../site.js'
+import { SITE_TITLE } from '../site'
 import HomeView from '../views/HomeView.vue'
+
+declare module 'vue-router' {
+  interface RouteMeta {
+    /** Names the browser tab, before the app's name. */
+    title?: string
+    /** Gives the route a link in the header. */
+    navLabel?: string
+  }
+}
 
 // A route with meta.navLabel gets a link in the header, in this order; meta.title names the
 // browser tab (before the app's name).
-export const routes = [
+export const routes: RouteRecordRaw[] = [
   {
     path: '/',
     name: 'home',
@@ -37,8 +51,8 @@ const router = createRouter({
 })
 
 /** The browser tab's title for a route: 'About · <app>', or the app's name alone. */
-export function titleFor(route) {
-  const title = route.meta && route.meta.title
+export function titleFor(route: RouteLocationNormalized): string {
+  const title = route.meta.title
   return title ? `${title} · ${SITE_TITLE}` : SITE_TITLE
 }
 
