@@ -23,6 +23,8 @@ _names = itertools.count()
 _started = time.monotonic()
 _suite_seconds = collections.defaultdict(float)
 _suite_tests = collections.Counter()
+# Lines a test asks to print after the run (record_property("summary", ...)), e.g. schemathesis's.
+_summaries = []
 
 
 def _suite(nodeid):
@@ -119,11 +121,14 @@ def pytest_runtest_logreport(report):
     _suite_seconds[_suite(report.nodeid)] += report.duration
     if report.when == "call":
         _suite_tests[_suite(report.nodeid)] += 1
+        _summaries.extend(value for name, value in report.user_properties if name == "summary")
 
 
 def pytest_terminal_summary(terminalreporter):
     """One line per suite: its tests and the seconds they took (summed, so parallel suites add
-    up to more than the wall time, printed last)."""
+    up to more than the wall time, printed last), after the summaries the tests recorded."""
+    for line in _summaries:
+        terminalreporter.write_line(line)
     if not _suite_seconds:
         return
     for suite, seconds in sorted(_suite_seconds.items(), key=lambda item: -item[1]):

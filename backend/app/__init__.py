@@ -8,7 +8,7 @@ each X-Forwarded-* header, so ProxyFix here trusts exactly ``FORWARDED_HOPS`` (d
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import api, errors, settings
+from . import api, errors, openapi, settings
 
 
 def create_app(test_config=None, environ=None):
@@ -36,6 +36,7 @@ def create_app(test_config=None, environ=None):
 
     errors.register(app)
     app.register_blueprint(api.bp)
+    openapi.register(app)
     app.after_request(_no_store_unless_set)
 
     app.wsgi_app = _lowercase_host(app.wsgi_app)

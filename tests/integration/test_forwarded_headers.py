@@ -48,6 +48,13 @@ def test_forged_headers_do_not_change_what_flask_sees(stack, headers, source):
     assert whoami["script_root"] == "/api"
 
 
+@pytest.mark.parametrize("source", SOURCES)
+@pytest.mark.parametrize("headers", CASES)
+def test_forged_headers_do_not_move_the_described_server(stack, headers, source):
+    description = request(stack.port, "/api/openapi.json", headers=headers, source=source).json()
+    assert description["servers"] == [{"url": f"http://localhost:{stack.port}/api"}]
+
+
 def test_absolute_form_request_line_does_not_move_the_redirect(stack):
     response = request(stack.port, target="http://evil.example/api/")
     assert response.header("Location") == f"http://localhost:{stack.port}/api/result"
@@ -90,6 +97,8 @@ def test_untrusted_peer_changes_nothing_even_when_proxies_are_configured(trustin
     whoami = request(trusting.port, "/api/whoami", headers=headers, source="127.0.0.2").json()
     assert response.header("Location") == f"http://localhost:{trusting.port}/api/result"
     assert (whoami["remote_addr"], whoami["scheme"], whoami["script_root"]) == ("127.0.0.2", "http", "/api")
+    description = request(trusting.port, "/api/openapi.json", headers=headers, source="127.0.0.2").json()
+    assert description["servers"] == [{"url": f"http://localhost:{trusting.port}/api"}]
 
 
 @pytest.mark.parametrize(
@@ -101,6 +110,8 @@ def test_trusted_peer_is_believed(trusting, address, source):
     whoami = request(trusting.port, "/api/whoami", headers=FORWARDED, address=address, source=source).json()
     assert response.header("Location") == "https://public.example:8443/tenant/api/result"
     assert whoami["remote_addr"] == "203.0.113.9"
+    description = request(trusting.port, "/api/openapi.json", headers=FORWARDED, address=address, source=source)
+    assert description.json()["servers"] == [{"url": "https://public.example:8443/tenant/api"}]
 
 
 def test_trusted_peer_with_ipv6_forwarded_host(trusting):

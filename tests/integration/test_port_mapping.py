@@ -16,6 +16,8 @@ def test_redirect_keeps_public_port_behind_port_mapping(stack):
         response = request(public, "/api/")
         whoami = request(public, "/api/whoami").json()
         slash = request(public, "/api")
+        description = request(public, "/api/openapi.json").json()
+    assert description["servers"] == [{"url": f"http://localhost:{public}/api"}]
     assert response.header("Location") == f"http://localhost:{public}/api/result"
     assert whoami["port"] == public
     assert whoami["result_url"] == f"http://localhost:{public}/api/result"

@@ -55,9 +55,16 @@ def test_whoami_sees_the_real_client_and_scheme(front):
     assert whoami["result_url"] == f"https://{PUBLIC_HOST}:{port}/api/result"
 
 
+def test_description_names_the_https_api_root(front):
+    port, send = front
+    assert send("/api/openapi.json").json()["servers"] == [{"url": f"https://{PUBLIC_HOST}:{port}/api"}]
+
+
 def test_client_headers_cannot_pass_through_the_front(front):
     port, send = front
     forged = FORGED_BY_THE_CLIENT
+    description = send("/api/openapi.json", headers=forged).json()
+    assert description["servers"] == [{"url": f"https://{PUBLIC_HOST}:{port}/api"}]
     assert send("/api/", headers=forged).header("Location") == f"https://{PUBLIC_HOST}:{port}/api/result"
     assert send("/api/whoami", headers=forged).json()["remote_addr"] == CLIENT
 
