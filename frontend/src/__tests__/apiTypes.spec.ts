@@ -16,7 +16,8 @@ const scratch = mkdtempSync(join(tmpdir(), 'api-types-'))
 afterAll(() => rmSync(scratch, { recursive: true, force: true }))
 
 describe('the API types', () => {
-  it('are what the description gives (else: make api-types)', () => {
+  // The generator is a Node process of its own: seconds on a loaded machine.
+  it('are what the description gives (else: make api-types)', { timeout: 30_000 }, () => {
     const fresh = join(scratch, 'schema.d.ts')
     execFileSync(join(frontend, 'node_modules', '.bin', generator!), [description!, '-o', fresh], {
       cwd: frontend,

@@ -33,6 +33,13 @@ export const routes: RouteRecordRaw[] = [
     component: () => import('../views/AboutView.vue'),
     meta: { title: 'About', navLabel: 'About' },
   },
+  {
+    path: '/reference',
+    name: 'reference',
+    // The API's description, rendered here (no renderer bundled: the CSP stays strict).
+    component: () => import('../views/ReferenceView.vue'),
+    meta: { title: 'API reference' },
+  },
   // New pages go here, above the catch-all (docs/make-it-yours.md).
   {
     path: '/:pathMatch(.*)*',
@@ -46,7 +53,7 @@ const router = createRouter({
   history: createWebHistory(import.meta.env.BASE_URL),
   routes,
   scrollBehavior(to, from, savedPosition) {
-    return savedPosition || { top: 0 }
+    return savedPosition || (to.hash ? { el: to.hash } : { top: 0 })
   },
 })
 
