@@ -85,7 +85,7 @@ format: $(VENV)/.dev $(NPM_STAMP) ## Rewrite the code as ruff format and Prettie
 	$(NPM) run --silent format
 
 # Installs node_modules only when missing: a lock rewritten since (make rename) waits for the next npm ci.
-api-types: $(if $(wildcard $(NPM_STAMP)),,$(NPM_STAMP)) ## Regenerate the SPA's API types (frontend/src/api/schema.d.ts) from backend/app/openapi.yaml
+api-types: $(if $(wildcard $(NPM_STAMP)),,$(NPM_STAMP)) ## Regenerate the SPA's API types (frontend/src/api-schema.d.ts) from backend/app/openapi.yaml
 	$(NPM) run --silent api-types
 
 audit: $(VENV)/.dev $(NPM_STAMP) ## Known advisories: npm audit (high and up) and pip-audit of the locks

@@ -11,7 +11,7 @@ export default defineConfigWithVueTs(
     files: ['**/*.{vue,ts,mts,tsx,js,mjs}'],
   },
   // The API types are generated from the description (make api-types).
-  globalIgnores(['**/dist/**', '**/coverage/**', 'src/api/schema.d.ts']),
+  globalIgnores(['**/dist/**', '**/coverage/**', 'src/api-schema.d.ts']),
   js.configs.recommended,
   pluginVue.configs['flat/recommended'],
   vueTsConfigs.recommended,

@@ -1,7 +1,7 @@
 /**
  * The only module that knows where the API lives. Every call to the API goes through `client`,
  * which is typed from the API's description (backend/app/openapi.yaml, turned into
- * ./api/schema.d.ts by `make api-types`): a path, a parameter or a field that the description
+ * ./api-schema.d.ts by `make api-types`): a path, a parameter or a field that the description
  * does not have fails the type check.
  *
  * The prefix is fixed at build time from the API_PREFIX environment variable (see
@@ -10,7 +10,7 @@
  */
 import createClient from 'openapi-fetch'
 
-import type { components, paths } from './api/schema'
+import type { components, paths } from './api-schema'
 
 /** The description's schemas: Schemas['WhoAmI'] is the body of GET {prefix}/whoami. */
 export type Schemas = components['schemas']

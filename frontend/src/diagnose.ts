@@ -3,7 +3,7 @@
  * (GET {prefix}/whoami) and say, in plain words, what does not match and
  * the likely cause. Pure: no DOM, no network.
  */
-import type { Schemas } from './api'
+import type { Schemas } from './api.ts'
 
 /** What GET {prefix}/whoami answered; a field may be missing when a proxy got in the way. */
 export type WhoAmI = Partial<Schemas['WhoAmI']>

@@ -3,7 +3,7 @@
  * page lists: the server URL, every operation with its parameters and answers, and the schemas.
  * Pure: no DOM, no network. Only the parts of OpenAPI 3.1 that the description uses are read.
  */
-import type { Schemas } from './api'
+import type { Schemas } from './api.ts'
 
 interface SchemaObject {
   $ref?: string

@@ -85,7 +85,7 @@ def test_adding_the_page_touches_the_route_the_description_and_the_page(followed
 
 def test_the_types_are_made_again_from_the_description(followed):
     project, _ = followed
-    types = (project / "frontend/src/api/schema.d.ts").read_text()
+    types = (project / "frontend/src/api-schema.d.ts").read_text()
     assert '"/greeting": {' in types and 'operations["getGreeting"]' in types
 
 

@@ -3,9 +3,9 @@ import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { createMemoryHistory, createRouter } from 'vue-router'
 
 import App from '../App.vue'
-import { routes, titleFor } from '../router'
-import { SITE_TITLE } from '../site'
-import { API_PREFIX, client } from '../api'
+import { routes, titleFor } from '../router/index.ts'
+import { SITE_TITLE } from '../site.ts'
+import { API_PREFIX, client } from '../api.ts'
 
 async function mountAt(path: string) {
   const router = createRouter({ history: createMemoryHistory(), routes })

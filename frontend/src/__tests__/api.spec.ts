@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 
-import { API_PREFIX, ApiError, answer, apiPath, client, createApiClient } from '../api'
-import { fakeResponse, rejectionOf, stubFetch } from './fakeFetch'
+import { API_PREFIX, ApiError, answer, apiPath, client, createApiClient } from '../api.ts'
+import { fakeResponse, rejectionOf, stubFetch } from './fakeFetch.ts'
 
 const get = (path: '/' | '/whoami' | '/health') => answer(client.GET(path))
 

@@ -1,4 +1,4 @@
-import type { Schemas } from '../api'
+import type { Schemas } from '../api.ts'
 
 /** A description in the shape the API serves, cut down to what is read. */
 export const DESCRIPTION = {

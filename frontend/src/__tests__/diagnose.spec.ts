@@ -12,7 +12,7 @@ import {
   normalizeHostname,
   sameUrl,
   splitHost,
-} from '../diagnose'
+} from '../diagnose.ts'
 
 /** window.location-like object for a URL. */
 function browserAt(url: string): BrowserLocation {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 
-import { readReference, typeLabel } from '../reference'
-import { DESCRIPTION } from './description'
+import { readReference, typeLabel } from '../reference.ts'
+import { DESCRIPTION } from './description.ts'
 
 describe('readReference', () => {
   const reference = readReference(DESCRIPTION)

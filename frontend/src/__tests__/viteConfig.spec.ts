@@ -7,7 +7,7 @@ import {
   resolveAllowedHosts,
   resolveApiPrefix,
   resolveDevPort,
-} from '../../vite.config'
+} from '../../vite.config.ts'
 
 describe('resolveApiPrefix', () => {
   it.each([

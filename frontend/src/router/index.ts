@@ -5,7 +5,7 @@ import {
   type RouteRecordRaw,
 } from 'vue-router'
 
-import { SITE_TITLE } from '../site'
+import { SITE_TITLE } from '../site.ts'
 import HomeView from '../views/HomeView.vue'
 
 declare module 'vue-router' {

@@ -2,8 +2,8 @@ import { mount } from '@vue/test-utils'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 
 import StatusBanner from '../StatusBanner.vue'
-import { API_PREFIX, ApiError, DEFAULT_TIMEOUT_MS, answer, createApiClient } from '../../api'
-import { fakeResponse, rejectionOf, stubFetch } from '../../__tests__/fakeFetch'
+import { API_PREFIX, ApiError, DEFAULT_TIMEOUT_MS, answer, createApiClient } from '../../api.ts'
+import { fakeResponse, rejectionOf, stubFetch } from '../../__tests__/fakeFetch.ts'
 
 const WHOAMI = `GET ${API_PREFIX}/whoami`
 const ID = '5f0c2a9e8b7d4c1e'

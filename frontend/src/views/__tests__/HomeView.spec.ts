@@ -2,9 +2,9 @@ import { flushPromises, mount, type VueWrapper } from '@vue/test-utils'
 import { beforeEach, describe, expect, it, vi } from 'vitest'
 
 import HomeView from '../HomeView.vue'
-import { API_PREFIX, ApiError, client, type Schemas } from '../../api'
-import { CHECK_IDS } from '../../diagnose'
-import { fakeResponse } from '../../__tests__/fakeFetch'
+import { API_PREFIX, ApiError, client, type Schemas } from '../../api.ts'
+import { CHECK_IDS } from '../../diagnose.ts'
+import { fakeResponse } from '../../__tests__/fakeFetch.ts'
 
 interface Call {
   data: unknown

@@ -2,9 +2,9 @@ import { flushPromises, mount } from '@vue/test-utils'
 import { describe, expect, it } from 'vitest'
 
 import ReferenceView from '../ReferenceView.vue'
-import { API_PREFIX } from '../../api'
-import { DESCRIPTION } from '../../__tests__/description'
-import { fakeResponse, stubFetch } from '../../__tests__/fakeFetch'
+import { API_PREFIX } from '../../api.ts'
+import { DESCRIPTION } from '../../__tests__/description.ts'
+import { fakeResponse, stubFetch } from '../../__tests__/fakeFetch.ts'
 
 describe('ReferenceView', () => {
   it('fetches {prefix}/openapi.json and shows its server and operations', async () => {
