@@ -9,4 +9,3 @@ def test_the_api_keeps_its_description_through_nginx(stack, request, record_prop
     # tests/docker runs this test too, against the compose stack: the suite names the stack.
     record_property("summary", f"schemathesis ({request.path.parent.name}): {summary}")
     assert code == 0, output
-

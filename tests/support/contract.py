@@ -8,6 +8,7 @@ refused) on every operation, bounded so that a run costs seconds.
 import re
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
@@ -30,7 +31,9 @@ def run(description_url, timeout=120):
         "--max-redirects=0",
         "--no-color",
     ]
-    done = subprocess.run(args, capture_output=True, text=True, timeout=timeout)
+    # It keeps a cache (.schemathesis/) in its working folder: a throwaway one, not the checkout.
+    with tempfile.TemporaryDirectory(prefix="schemathesis-") as folder:
+        done = subprocess.run(args, capture_output=True, text=True, timeout=timeout, cwd=folder)
     output = done.stdout + done.stderr
     return done.returncode, output, summary(output)
 

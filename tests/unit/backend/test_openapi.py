@@ -109,7 +109,7 @@ def test_errors_off_the_description_have_its_error_shape(client, method, path, s
 def test_served_description_names_the_public_server(client, headers, server):
     response = get(client, "/openapi.json", headers=headers)
     assert response.json["servers"] == [{"url": server}]
-    assert {k: v for k, v in response.json.items() if k != "servers"} == {k: v for k, v in SPEC.items() if k != "servers"}
+    assert dict(response.json, servers=None) == dict(SPEC, servers=None)
 
 
 def test_served_description_is_revalidated_with_its_etag(client):
