@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 
 import { API_PREFIX, ApiError, answer, apiPath, client, createApiClient } from '../api.ts'
 import { fakeResponse, rejectionOf, stubFetch } from './fakeFetch.ts'
+import { whoamiFor } from './fixtures.ts'
 
 const get = (path: '/' | '/whoami' | '/health') => answer(client.GET(path))
 
@@ -146,16 +147,7 @@ describe('GET {prefix}/ (a redirect)', () => {
 
 describe('GET {prefix}/whoami', () => {
   it('asks {prefix}/whoami and returns what the API saw', async () => {
-    const whoami = {
-      remote_addr: '127.0.0.1',
-      scheme: 'http',
-      host: 'localhost:8000',
-      port: 8000,
-      script_root: API_PREFIX,
-      url_root: `${ORIGIN}${API_PREFIX}/`,
-      result_url: `${ORIGIN}${API_PREFIX}/result`,
-      expected_prefix: API_PREFIX,
-    }
+    const whoami = whoamiFor(ORIGIN, API_PREFIX)
     const fetchMock = stubFetch(async () =>
       fakeResponse({ body: whoami, url: `${ORIGIN}${API_PREFIX}/whoami` }),
     )

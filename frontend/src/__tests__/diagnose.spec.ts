@@ -5,7 +5,6 @@ import {
   type BrowserLocation,
   type CheckId,
   type DiagnoseInput,
-  type WhoAmI,
   diagnose,
   effectivePort,
   failingChecks,
@@ -13,27 +12,12 @@ import {
   sameUrl,
   splitHost,
 } from '../diagnose.ts'
+import { whoamiFor } from './fixtures.ts'
 
 /** window.location-like object for a URL. */
 function browserAt(url: string): BrowserLocation {
   const u = new URL(url)
   return { origin: u.origin, protocol: u.protocol, hostname: u.hostname, port: u.port }
-}
-
-/** What a correctly configured API answers when reached at `origin`. */
-function whoamiFor(origin: string, prefix = '/api', overrides: Record<string, unknown> = {}) {
-  const u = new URL(origin)
-  // overrides may break the description's types: that is what a proxy in the way does.
-  return {
-    remote_addr: '127.0.0.1',
-    scheme: u.protocol.replace(':', ''),
-    host: u.host,
-    port: Number(u.port || (u.protocol === 'https:' ? 443 : 80)),
-    script_root: prefix,
-    url_root: `${u.origin}${prefix}/`,
-    result_url: `${u.origin}${prefix}/result`,
-    ...overrides,
-  } as WhoAmI
 }
 
 const LOCAL = 'http://localhost:8000'

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 
 import { readReference, typeLabel } from '../reference.ts'
-import { DESCRIPTION } from './description.ts'
+import { DESCRIPTION } from './fixtures.ts'
 
 describe('readReference', () => {
   const reference = readReference(DESCRIPTION)

@@ -5,6 +5,7 @@ import HomeView from '../HomeView.vue'
 import { API_PREFIX, ApiError, client, type Schemas } from '../../api.ts'
 import { CHECK_IDS } from '../../diagnose.ts'
 import { fakeResponse } from '../../__tests__/fakeFetch.ts'
+import { whoamiFor } from '../../__tests__/fixtures.ts'
 
 interface Call {
   data: unknown
@@ -30,17 +31,7 @@ function resultAnswer(finalUrl = RESULT_URL): Call {
 function whoamiAnswer(overrides: Partial<Schemas['WhoAmI']> = {}): Call {
   return {
     response: fakeResponse({ url: `${ORIGIN}${API_PREFIX}/whoami` }),
-    data: {
-      remote_addr: '127.0.0.1',
-      scheme: 'http',
-      host: 'localhost:8000',
-      port: 8000,
-      script_root: API_PREFIX,
-      url_root: `${ORIGIN}${API_PREFIX}/`,
-      result_url: RESULT_URL,
-      expected_prefix: API_PREFIX,
-      ...overrides,
-    },
+    data: whoamiFor(ORIGIN, API_PREFIX, overrides),
   }
 }
 

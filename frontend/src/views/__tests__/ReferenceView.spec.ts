@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 
 import ReferenceView from '../ReferenceView.vue'
 import { API_PREFIX } from '../../api.ts'
-import { DESCRIPTION } from '../../__tests__/description.ts'
+import { DESCRIPTION } from '../../__tests__/fixtures.ts'
 import { fakeResponse, stubFetch } from '../../__tests__/fakeFetch.ts'
 
 describe('ReferenceView', () => {

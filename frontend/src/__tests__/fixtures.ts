@@ -1,5 +1,26 @@
 import type { Schemas } from '../api.ts'
 
+/** What a correctly configured API answers to GET {prefix}/whoami when reached at `origin`. */
+export function whoamiFor(
+  origin: string,
+  prefix = '/api',
+  overrides: Record<string, unknown> = {},
+): Schemas['WhoAmI'] {
+  const u = new URL(origin)
+  // overrides may break the description's types: that is what a proxy in the way does.
+  return {
+    remote_addr: '127.0.0.1',
+    scheme: u.protocol.replace(':', ''),
+    host: u.host,
+    port: Number(u.port || (u.protocol === 'https:' ? 443 : 80)),
+    script_root: prefix,
+    url_root: `${u.origin}${prefix}/`,
+    result_url: `${u.origin}${prefix}/result`,
+    expected_prefix: prefix,
+    ...overrides,
+  } as Schemas['WhoAmI']
+}
+
 /** A description in the shape the API serves, cut down to what is read. */
 export const DESCRIPTION = {
   openapi: '3.1.0',
