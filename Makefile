@@ -27,7 +27,7 @@ SHELL := /bin/bash
 BENCH := $(wildcard bench/requirements.txt)
 
 .DEFAULT_GOAL := help
-.PHONY: help up dev down logs https https-local doctor systemd test test-unit test-docker lint format audit lock rename bench clean
+.PHONY: help up dev down logs https https-local doctor systemd test test-unit test-docker lint format api-types audit lock rename bench clean
 
 help: ## List the tasks
 	@awk -v hide="$(if $(BENCH),,bench)" 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / && $$1 != hide {printf "  make %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -73,7 +73,7 @@ test-docker: $(VENV)/.dev $(NPM_STAMP) ## Only the Docker suite: the compose sta
 	@$(PY) -m stack tools chromium
 	$(PY) -m pytest tests/docker $(PYTEST_ARGS)
 
-lint: $(VENV)/.dev $(NPM_STAMP) $(CHECKOV_VENV)/.installed ## ruff, ESLint, Prettier (check only), then the security judges (lint/judges.py)
+lint: $(VENV)/.dev $(NPM_STAMP) $(CHECKOV_VENV)/.installed ## ruff, ESLint, Prettier (check only), vue-tsc, then the security judges (lint/judges.py)
 	$(VENV)/bin/ruff check --no-cache .
 	$(VENV)/bin/ruff format --no-cache --check .
 	$(NPM) run --silent lint
@@ -85,6 +85,10 @@ lint: $(VENV)/.dev $(NPM_STAMP) $(CHECKOV_VENV)/.installed ## ruff, ESLint, Pret
 format: $(VENV)/.dev $(NPM_STAMP) ## Rewrite the code as ruff format and Prettier want it
 	$(VENV)/bin/ruff format --no-cache .
 	$(NPM) run --silent format
+
+# Installs node_modules only when missing: a lock rewritten since (make rename) waits for the next npm ci.
+api-types: $(if $(wildcard $(NPM_STAMP)),,$(NPM_STAMP)) ## Regenerate the SPA's API types (frontend/src/api-schema.d.ts) from backend/app/openapi.yaml
+	$(NPM) run --silent api-types
 
 audit: $(VENV)/.dev $(NPM_STAMP) ## Known advisories: npm audit (high and up) and pip-audit of the locks
 	@$(PY) -m stack audit

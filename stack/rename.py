@@ -1,6 +1,6 @@
 """`python -m stack rename`: make the template your app, in place.
 
-- title: the name people read (frontend/src/site.js, the one place the app uses), and every
+- title: the name people read (frontend/src/site.ts, the one place the app uses), and every
   test or doc that quotes it;
 - name: the package name (frontend/package.json and its lock), lower case and dashes;
 - prefix: where the API lives, everywhere the current one is written (defaults, tests, docs);
@@ -21,7 +21,7 @@ from .errors import StackError
 
 SKIP_DIRS = {".git", "node_modules", ".venv", ".venv-checkov", ".tools", "dist", ".run", "test-results", "__pycache__"}
 SKIP_FILES = {"package-lock.json", "requirements.txt", "requirements-dev.txt"}
-SITE = Path("frontend/src/site.js")
+SITE = Path("frontend/src/site.ts")
 # Where the current defaults are read from (each is the value the code falls back to).
 SETTINGS = Path("backend/app/settings.py")
 ENV = Path("stack/env.py")
@@ -34,7 +34,7 @@ PORT_DEFAULTS = [
     (Path("stack/env.py"), r'(DEFAULT_HTTP_PORT = "){port}(")'),
     (Path("docs/settings.md"), r"(\| `HTTP_PORT` \| `){port}(`)"),
     (Path("tests/unit/stack/test_env.py"), r"(== int\(env.DEFAULT_HTTP_PORT\) == ){port}(\n)"),
-    (Path("frontend/vite.config.js"), r"(DEFAULT_HTTP_PORT = ){port}(\n)"),
+    (Path("frontend/vite.config.ts"), r"(DEFAULT_HTTP_PORT = ){port}(\n)"),
 ]
 DOMAIN_LINE = "# In production, for example: ALLOWED_HOSTS={domain}"
 

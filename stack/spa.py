@@ -10,7 +10,7 @@ from .settings import DEFAULTS
 
 FRONTEND = ROOT / "frontend"
 DIST = FRONTEND / "dist"
-_BUILD_INPUTS = ("src", "public", "scripts", "index.html", "vite.config.js", "package.json", "package-lock.json")
+_BUILD_INPUTS = ("src", "public", "scripts", "index.html", "vite.config.ts", "package.json", "package-lock.json")
 
 
 def _newest_mtime(paths):

@@ -84,7 +84,7 @@ def test_port_in_use_is_refused_and_nothing_starts(busy_setting):
 
 def test_vite_failing_at_start_stops_what_had_started(tmp_path):
     broken = copy_frontend(tmp_path / "frontend")
-    (broken / "vite.config.js").write_text("throw new Error('broken on purpose')\n")
+    (broken / "vite.config.ts").write_text("throw new Error('broken on purpose')\n")
     name = f"tests/{os.getpid()}-dev-broken"
     stack = DevStack(
         stack_settings(VITE_PORT=free_port(), WEB_CONCURRENCY=1), name=name, quiet=True, frontend_dir=broken

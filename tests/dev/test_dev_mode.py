@@ -19,7 +19,7 @@ def test_page_through_nginx_is_served_by_vite(dev_stack):
     page = request(dev_stack.port, "/")
     assert page.status == 200
     assert '<script type="module" src="/@vite/client"></script>' in page.text
-    assert '<script type="module" src="/src/main.js' in page.text
+    assert '<script type="module" src="/src/main.ts' in page.text
 
 
 @pytest.mark.parametrize("path", ["/about", "/no/such/route"])
@@ -29,7 +29,7 @@ def test_client_routes_get_the_page_from_vite(dev_stack, path):
     assert "/@vite/client" in page.text
 
 
-@pytest.mark.parametrize("path", ["/@vite/client", "/src/main.js", "/src/App.vue"])
+@pytest.mark.parametrize("path", ["/@vite/client", "/src/main.ts", "/src/App.vue"])
 def test_vite_paths_pass_through_nginx(dev_stack, path):
     answer = request(dev_stack.port, path)
     assert answer.status == 200

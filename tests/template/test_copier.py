@@ -67,13 +67,13 @@ def test_unit_suites_pass_in_the_new_project(project):
 @pytest.mark.parametrize(
     "file, line",
     [
-        ("frontend/src/site.js", "export const SITE_TITLE = 'Kestrel Board'"),
+        ("frontend/src/site.ts", "export const SITE_TITLE = 'Kestrel Board'"),
         ("backend/app/settings.py", '    "API_PREFIX": "/v2/svc",'),
-        ("frontend/vite.config.js", "export const DEFAULT_API_PREFIX = '/v2/svc'"),
+        ("frontend/vite.config.ts", "export const DEFAULT_API_PREFIX = '/v2/svc'"),
         (".env.example", "API_PREFIX=/v2/svc"),
         (".env.example", "HTTP_PORT=9137"),
         ("stack/env.py", 'DEFAULT_HTTP_PORT = "9137"'),
-        ("frontend/vite.config.js", "export const DEFAULT_HTTP_PORT = 9137"),
+        ("frontend/vite.config.ts", "export const DEFAULT_HTTP_PORT = 9137"),
         ("docker-compose.yml", '      - "${HTTP_BIND:+${HTTP_BIND:-}:}${HTTP_PORT:-9137}:80"'),
         (".env.example", "# In production, for example: ALLOWED_HOSTS=board.kestrel.test"),
         ("frontend/package.json", '  "name": "kestrel-board",'),

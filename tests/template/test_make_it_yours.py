@@ -68,13 +68,25 @@ def test_the_guide_has_steps_for_rename_delete_and_a_page():
     shell_steps = [body for words, _, body in blocks if "step" in words]
     files = [options["file"] for _, options, _ in blocks if "file" in options]
     assert any("make rename" in body for body in shell_steps)
-    assert any("rm " in body and "diagnose.js" in body for body in shell_steps)
+    assert any("rm " in body and "diagnose.ts" in body for body in shell_steps)
     assert "frontend/src/views/HomeView.vue" in files
+    assert any(body.strip() == "make api-types" for body in shell_steps)
 
 
-def test_adding_the_page_touches_three_files(followed):
+def test_adding_the_page_touches_the_route_the_description_and_the_page(followed):
     _, page_files = followed
-    assert page_files == {"backend/app/api.py", "frontend/src/views/GreetingView.vue", "frontend/src/router/index.js"}
+    assert page_files == {
+        "backend/app/api.py",
+        "backend/app/openapi.yaml",
+        "frontend/src/views/GreetingView.vue",
+        "frontend/src/router/index.ts",
+    }
+
+
+def test_the_types_are_made_again_from_the_description(followed):
+    project, _ = followed
+    types = (project / "frontend/src/api-schema.d.ts").read_text()
+    assert '"/greeting": {' in types and 'operations["getGreeting"]' in types
 
 
 def test_the_diagnostic_is_gone_and_the_proxy_path_stays(followed):
@@ -98,7 +110,7 @@ def test_the_diagnostic_is_gone_and_the_proxy_path_stays(followed):
 
 def test_renamed_title_is_in_the_one_place(followed):
     project, _ = followed
-    assert "export const SITE_TITLE = 'Acme Portal'" in (project / "frontend/src/site.js").read_text()
+    assert "export const SITE_TITLE = 'Acme Portal'" in (project / "frontend/src/site.ts").read_text()
     assert '"name": "acme-portal"' in (project / "frontend/package.json").read_text()
 
 
@@ -131,6 +143,9 @@ def test_the_guide_code_passes_the_linters(followed):
     npm = [sys.executable, "-m", "stack", "npm", "exec", "--"]
     run([*npm, "eslint", *frontend], project)
     run([*npm, "prettier", "--check", *frontend], project)
+    # The page's call against the description's types, not incrementally: node_modules/.tmp,
+    # where that state goes, is the checkout's own, linked into the copy.
+    run([*npm, "vue-tsc", "--noEmit", "--incremental", "false", "-p", "tsconfig.app.json"], project)
     ruff = str(ROOT / ".venv" / "bin" / "ruff")
     run([ruff, "check", "--no-cache", "backend/app/api.py"], project)
     run([ruff, "format", "--no-cache", "--check", "backend/app/api.py"], project)

@@ -1,5 +1,5 @@
 """`python -m stack rename` on a small project folder: the answers it refuses, and the title as
-site.js and the other files get it."""
+site.ts and the other files get it."""
 
 import re
 import shutil

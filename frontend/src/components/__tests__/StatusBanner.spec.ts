@@ -2,14 +2,14 @@ import { mount } from '@vue/test-utils'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 
 import StatusBanner from '../StatusBanner.vue'
-import { API_PREFIX, get } from '../../api.js'
-import { fakeResponse, rejectionOf, stubFetch } from '../../__tests__/fakeFetch.js'
+import { API_PREFIX, ApiError, DEFAULT_TIMEOUT_MS, answer, createApiClient } from '../../api.ts'
+import { fakeResponse, rejectionOf, stubFetch } from '../../__tests__/fakeFetch.ts'
 
 const WHOAMI = `GET ${API_PREFIX}/whoami`
 const ID = '5f0c2a9e8b7d4c1e'
 
 /** An error answer in the shape nginx and the API both write, with nginx's X-Request-ID. */
-const jsonError = (status, error, message) => () =>
+const jsonError = (status: number, error: string, message: string) => () =>
   fakeResponse({ status, body: { error, message, status }, requestId: ID })
 
 /** The answers nginx and the API really give for each failure (bodies as they send them). */
@@ -82,9 +82,9 @@ const CLASSES = [
   },
 ]
 
-/** The banner as HomeView shows it when whoami failed: the real api.js wrote the sentence. */
-async function bannerFor(options) {
-  const err = await rejectionOf(get('/whoami', options))
+/** The banner as HomeView shows it when whoami failed: the real api.ts wrote the sentence. */
+async function bannerFor(timeoutMs = DEFAULT_TIMEOUT_MS) {
+  const err = await rejectionOf(answer(createApiClient(timeoutMs).GET('/whoami')))
   return mount(StatusBanner, { props: { state: 'error', errors: [err.message] } })
 }
 
@@ -112,13 +112,13 @@ describe('StatusBanner error sentences', () => {
 
   it('timeout in the browser: the wait, and no status because nothing answered', async () => {
     stubFetch(
-      (url, init) =>
+      (request, init) =>
         new Promise((resolve, reject) => {
-          init.signal.addEventListener('abort', () => reject(new Error('aborted')))
+          init?.signal?.addEventListener('abort', () => reject(new Error('aborted')))
         }),
     )
 
-    const wrapper = await bannerFor({ timeoutMs: 10 })
+    const wrapper = await bannerFor(10)
 
     expect(wrapper.get('[data-testid="api-error"]').text()).toBe(
       `The API did not answer ${WHOAMI} within 10 ms.`,
@@ -128,15 +128,15 @@ describe('StatusBanner error sentences', () => {
   it('a whole-second timeout is said in seconds', async () => {
     vi.useFakeTimers()
     stubFetch(
-      (url, init) =>
+      (request, init) =>
         new Promise((resolve, reject) => {
-          init.signal.addEventListener('abort', () => reject(new Error('aborted')))
+          init?.signal?.addEventListener('abort', () => reject(new Error('aborted')))
         }),
     )
 
-    const pending = rejectionOf(get('/whoami'))
+    const pending = rejectionOf(answer(createApiClient().GET('/whoami')))
     await vi.advanceTimersByTimeAsync(15000)
-    const err = await pending
+    const err = (await pending) as ApiError
 
     expect(err.message).toBe(`The API did not answer ${WHOAMI} within 15 s.`)
     expect(err.status).toBeNull()

@@ -7,7 +7,7 @@ import {
   resolveAllowedHosts,
   resolveApiPrefix,
   resolveDevPort,
-} from '../../vite.config.js'
+} from '../../vite.config.ts'
 
 describe('resolveApiPrefix', () => {
   it.each([
@@ -58,18 +58,19 @@ describe('resolveAllowedHosts', () => {
 })
 
 describe('apiProxy', () => {
-  const matches = (proxy, url) => new RegExp(Object.keys(proxy)[0]).test(url)
+  const matches = (proxy: ReturnType<typeof apiProxy>, url: string) =>
+    new RegExp(Object.keys(proxy)[0]!).test(url)
 
   it("sends the API prefix to nginx on HTTP_PORT with the browser's Host", () => {
     const proxy = apiProxy('/api', undefined, '8080')
     expect(Object.values(proxy)).toEqual([{ target: 'http://127.0.0.1:8080', changeOrigin: false }])
-    expect(Object.values(apiProxy('/api', '', undefined))[0].target).toBe(
+    expect(Object.values(apiProxy('/api', '', undefined))[0]?.target).toBe(
       `http://127.0.0.1:${DEFAULT_HTTP_PORT}`,
     )
   })
 
   it('takes DEV_API_TARGET over HTTP_PORT', () => {
-    expect(Object.values(apiProxy('/api', 'http://nginx:80', '8000'))[0].target).toBe(
+    expect(Object.values(apiProxy('/api', 'http://nginx:80', '8000'))[0]?.target).toBe(
       'http://nginx:80',
     )
   })
@@ -81,7 +82,7 @@ describe('apiProxy', () => {
     ['/api?x=1', true],
     ['/apiary', false],
     ['/', false],
-    ['/src/api.js', false],
+    ['/src/api.ts', false],
   ])('matches %s: %s', (url, expected) => {
     expect(matches(apiProxy('/api', undefined, '8000'), url)).toBe(expected)
   })

@@ -1,61 +1,49 @@
-import { flushPromises, mount } from '@vue/test-utils'
+import { flushPromises, mount, type VueWrapper } from '@vue/test-utils'
 import { beforeEach, describe, expect, it, vi } from 'vitest'
 
 import HomeView from '../HomeView.vue'
-import { API_PREFIX, ApiError, get } from '../../api.js'
-import { CHECK_IDS } from '../../diagnose.js'
+import { API_PREFIX, ApiError, client, type Schemas } from '../../api.ts'
+import { CHECK_IDS } from '../../diagnose.ts'
+import { fakeResponse } from '../../__tests__/fakeFetch.ts'
+import { whoamiFor } from '../../__tests__/fixtures.ts'
 
-vi.mock('../../api.js', async (importOriginal) => {
-  const actual = await importOriginal()
-  return { ...actual, get: vi.fn() }
-})
+interface Call {
+  data: unknown
+  response: Response
+}
 
-// The view's two calls: get('/') (the redirect) and get('/whoami').
-const fetchResult = vi.fn()
-const fetchWhoami = vi.fn()
+// The view's two calls: client.GET('/') (the redirect) and client.GET('/whoami').
+const fetchResult = vi.fn<() => Promise<Call>>()
+const fetchWhoami = vi.fn<() => Promise<Call>>()
 
-// The test environment's page is at http://localhost:8000/ (vite.config.js).
+// The test environment's page is at http://localhost:8000/ (vite.config.ts).
 const ORIGIN = 'http://localhost:8000'
 const RESULT_URL = `${ORIGIN}${API_PREFIX}/result`
 const MESSAGE = 'You followed the redirect and reached the result.'
 
-function resultAnswer(finalUrl = RESULT_URL) {
+function resultAnswer(finalUrl = RESULT_URL): Call {
   return {
-    finalUrl,
-    redirected: true,
-    status: 200,
+    response: fakeResponse({ url: finalUrl, redirected: true }),
     data: { message: MESSAGE, method: 'GET', url: RESULT_URL },
   }
 }
 
-function whoamiAnswer(overrides = {}) {
+function whoamiAnswer(overrides: Partial<Schemas['WhoAmI']> = {}): Call {
   return {
-    finalUrl: `${ORIGIN}${API_PREFIX}/whoami`,
-    redirected: false,
-    status: 200,
-    data: {
-      remote_addr: '127.0.0.1',
-      scheme: 'http',
-      host: 'localhost:8000',
-      port: 8000,
-      script_root: API_PREFIX,
-      url_root: `${ORIGIN}${API_PREFIX}/`,
-      result_url: RESULT_URL,
-      ...overrides,
-    },
+    response: fakeResponse({ url: `${ORIGIN}${API_PREFIX}/whoami` }),
+    data: whoamiFor(ORIGIN, API_PREFIX, overrides),
   }
 }
 
-const text = (wrapper, id) => wrapper.get(`[data-testid="${id}"]`).text()
-const testids = (wrapper) =>
+const text = (wrapper: VueWrapper, id: string) => wrapper.get(`[data-testid="${id}"]`).text()
+const testids = (wrapper: VueWrapper) =>
   wrapper.findAll('[data-testid]').map((el) => el.attributes('data-testid'))
 
 beforeEach(() => {
   fetchResult.mockReset()
   fetchWhoami.mockReset()
-  vi.mocked(get)
-    .mockReset()
-    .mockImplementation((path) => (path === '/whoami' ? fetchWhoami() : fetchResult()))
+  const get = (path: string) => (path === '/whoami' ? fetchWhoami() : fetchResult())
+  vi.spyOn(client, 'GET').mockImplementation(get as unknown as typeof client.GET)
 })
 
 describe('HomeView', () => {
@@ -134,7 +122,7 @@ describe('HomeView', () => {
   })
 
   it('shows a visible error, not a spinner, when the API is down', async () => {
-    const down = (path, id) =>
+    const down = (path: string, id: string) =>
       new ApiError(
         `The API is down or restarting: GET ${API_PREFIX}${path} answered 502 Bad Gateway (request id ${id}).`,
         { status: 502, requestId: id },
@@ -147,7 +135,7 @@ describe('HomeView', () => {
 
     const banner = wrapper.get('[data-testid="status-banner"]')
     expect(banner.attributes('data-state')).toBe('error')
-    // whoami's failure, once, as api.js wrote it; the result's shows in its own panel.
+    // whoami's failure, once, as api.ts wrote it; the result's shows in its own panel.
     expect(text(wrapper, 'api-error')).toBe(
       `The API is down or restarting: GET ${API_PREFIX}/whoami answered 502 Bad Gateway (request id b2).`,
     )
@@ -162,8 +150,8 @@ describe('HomeView', () => {
   })
 
   it('keeps the same structure while loading as once loaded', async () => {
-    let finish
-    const pending = new Promise((resolve) => {
+    let finish = () => {}
+    const pending = new Promise<void>((resolve) => {
       finish = resolve
     })
     fetchResult.mockReturnValue(pending.then(() => resultAnswer()))

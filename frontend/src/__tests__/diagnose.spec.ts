@@ -2,38 +2,34 @@ import { describe, expect, it } from 'vitest'
 
 import {
   CHECK_IDS,
+  type BrowserLocation,
+  type CheckId,
+  type DiagnoseInput,
   diagnose,
   effectivePort,
   failingChecks,
   normalizeHostname,
   sameUrl,
   splitHost,
-} from '../diagnose.js'
+} from '../diagnose.ts'
+import { whoamiFor } from './fixtures.ts'
 
 /** window.location-like object for a URL. */
-function browserAt(url) {
+function browserAt(url: string): BrowserLocation {
   const u = new URL(url)
   return { origin: u.origin, protocol: u.protocol, hostname: u.hostname, port: u.port }
 }
 
-/** What a correctly configured API answers when reached at `origin`. */
-function whoamiFor(origin, prefix = '/api', overrides = {}) {
-  const u = new URL(origin)
-  return {
-    remote_addr: '127.0.0.1',
-    scheme: u.protocol.replace(':', ''),
-    host: u.host,
-    port: Number(u.port || (u.protocol === 'https:' ? 443 : 80)),
-    script_root: prefix,
-    url_root: `${u.origin}${prefix}/`,
-    result_url: `${u.origin}${prefix}/result`,
-    ...overrides,
-  }
-}
-
 const LOCAL = 'http://localhost:8000'
 
-const cases = [
+interface Case {
+  name: string
+  input: DiagnoseInput
+  failing: CheckId[]
+  expect?: Partial<Record<CheckId, string[]>>
+}
+
+const cases: Case[] = [
   {
     name: 'a correct deployment on http://localhost:8000',
     input: {
@@ -283,7 +279,7 @@ describe('diagnose', () => {
     expect(failingChecks(checks).map((c) => c.id)).toEqual(failing)
 
     for (const [id, fragments] of Object.entries(expected)) {
-      const message = checks.find((c) => c.id === id).message
+      const message = checks.find((c) => c.id === id)?.message
       for (const fragment of fragments) expect(message).toContain(fragment)
     }
   })

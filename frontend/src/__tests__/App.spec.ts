@@ -3,16 +3,11 @@ import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { createMemoryHistory, createRouter } from 'vue-router'
 
 import App from '../App.vue'
-import { routes, titleFor } from '../router/index.js'
-import { SITE_TITLE } from '../site.js'
-import { API_PREFIX, get } from '../api.js'
+import { routes, titleFor } from '../router/index.ts'
+import { SITE_TITLE } from '../site.ts'
+import { API_PREFIX, client } from '../api.ts'
 
-vi.mock('../api.js', async (importOriginal) => {
-  const actual = await importOriginal()
-  return { ...actual, get: vi.fn() }
-})
-
-async function mountAt(path) {
+async function mountAt(path: string) {
   const router = createRouter({ history: createMemoryHistory(), routes })
   router.push(path)
   await router.isReady()
@@ -23,9 +18,7 @@ async function mountAt(path) {
 
 beforeEach(() => {
   // A view may ask the API on mount; keep it waiting here.
-  vi.mocked(get)
-    .mockReset()
-    .mockReturnValue(new Promise(() => {}))
+  vi.spyOn(client, 'GET').mockReturnValue(new Promise(() => {}))
 })
 
 describe('App shell and routes', () => {
@@ -42,11 +35,11 @@ describe('App shell and routes', () => {
   it('links every route that has a navLabel, in the routes order, and no other', async () => {
     const { wrapper } = await mountAt('/')
 
-    const labelled = routes.filter((r) => r.meta && r.meta.navLabel)
+    const labelled = routes.filter((r) => r.meta?.navLabel)
     expect(labelled.length).toBeGreaterThan(0)
     const links = wrapper.get('nav').findAll('a')
     expect(links.map((a) => [a.text(), a.attributes('href')])).toEqual(
-      labelled.map((r) => [r.meta.navLabel, r.path]),
+      labelled.map((r) => [r.meta?.navLabel, r.path]),
     )
   })
 

@@ -1,7 +1,10 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 
-import { API_PREFIX, ApiError, apiPath, get, post } from '../api.js'
-import { fakeResponse, rejectionOf, stubFetch } from './fakeFetch.js'
+import { API_PREFIX, ApiError, answer, apiPath, client, createApiClient } from '../api.ts'
+import { fakeResponse, rejectionOf, stubFetch } from './fakeFetch.ts'
+import { whoamiFor } from './fixtures.ts'
+
+const get = (path: '/' | '/whoami' | '/health') => answer(client.GET(path))
 
 const ORIGIN = 'http://localhost:8000'
 
@@ -23,7 +26,13 @@ describe('API prefix', () => {
   })
 })
 
-describe('get {prefix}/ (a redirect)', () => {
+/** The path and query a request went to. */
+function pathOf(request: Request): string {
+  const { pathname, search } = new URL(request.url)
+  return pathname + search
+}
+
+describe('GET {prefix}/ (a redirect)', () => {
   it('asks for {prefix}/, follows the redirect and reports where it landed', async () => {
     const payload = {
       message: 'You followed the redirect and reached the result.',
@@ -37,10 +46,11 @@ describe('get {prefix}/ (a redirect)', () => {
     const result = await get('/')
 
     expect(fetchMock).toHaveBeenCalledTimes(1)
-    const [url, init] = fetchMock.mock.calls[0]
-    expect(url).toBe(`${API_PREFIX}/`)
-    expect(init.redirect).toBe('follow')
-    expect(init.headers).toEqual({ Accept: 'application/json' })
+    const [request] = fetchMock.mock.calls[0]!
+    expect(pathOf(request)).toBe(`${API_PREFIX}/`)
+    expect(request.redirect).toBe('follow')
+    expect(request.headers.get('accept')).toBe('application/json')
+    expect(request.headers.get('content-type')).toBeNull()
     expect(result).toEqual({
       finalUrl: `${ORIGIN}${API_PREFIX}/result`,
       redirected: true,
@@ -59,7 +69,7 @@ describe('get {prefix}/ (a redirect)', () => {
       }),
     )
 
-    const err = await rejectionOf(get('/'))
+    const err = (await rejectionOf(get('/'))) as ApiError
 
     expect(err).toBeInstanceOf(ApiError)
     expect(err.name).toBe('ApiError')
@@ -79,7 +89,7 @@ describe('get {prefix}/ (a redirect)', () => {
       }),
     )
 
-    const err = await rejectionOf(get('/'))
+    const err = (await rejectionOf(get('/'))) as ApiError
 
     expect(err).toBeInstanceOf(ApiError)
     expect(err.status).toBe(504)
@@ -93,7 +103,7 @@ describe('get {prefix}/ (a redirect)', () => {
       fakeResponse({ body: '<!doctype html><html></html>', contentType: 'text/html' }),
     )
 
-    const err = await rejectionOf(get('/'))
+    const err = (await rejectionOf(get('/'))) as ApiError
 
     expect(err).toBeInstanceOf(ApiError)
     expect(err.status).toBe(200)
@@ -108,7 +118,7 @@ describe('get {prefix}/ (a redirect)', () => {
       throw new TypeError('Failed to fetch')
     })
 
-    const err = await rejectionOf(get('/'))
+    const err = (await rejectionOf(get('/'))) as ApiError
 
     expect(err).toBeInstanceOf(ApiError)
     expect(err.status).toBeNull()
@@ -121,13 +131,13 @@ describe('get {prefix}/ (a redirect)', () => {
 
   it('gives up after the timeout instead of waiting for ever', async () => {
     stubFetch(
-      (url, init) =>
+      (request, init) =>
         new Promise((resolve, reject) => {
-          init.signal.addEventListener('abort', () => reject(new Error('aborted')))
+          init?.signal?.addEventListener('abort', () => reject(new Error('aborted')))
         }),
     )
 
-    const err = await rejectionOf(get('/', { timeoutMs: 20 }))
+    const err = (await rejectionOf(answer(createApiClient(20).GET('/')))) as ApiError
 
     expect(err).toBeInstanceOf(ApiError)
     expect(err.status).toBeNull()
@@ -135,24 +145,16 @@ describe('get {prefix}/ (a redirect)', () => {
   })
 })
 
-describe('get {prefix}/whoami', () => {
+describe('GET {prefix}/whoami', () => {
   it('asks {prefix}/whoami and returns what the API saw', async () => {
-    const whoami = {
-      remote_addr: '127.0.0.1',
-      scheme: 'http',
-      host: 'localhost:8000',
-      port: 8000,
-      script_root: API_PREFIX,
-      url_root: `${ORIGIN}${API_PREFIX}/`,
-      result_url: `${ORIGIN}${API_PREFIX}/result`,
-    }
+    const whoami = whoamiFor(ORIGIN, API_PREFIX)
     const fetchMock = stubFetch(async () =>
       fakeResponse({ body: whoami, url: `${ORIGIN}${API_PREFIX}/whoami` }),
     )
 
     const answer = await get('/whoami')
 
-    expect(fetchMock.mock.calls[0][0]).toBe(`${API_PREFIX}/whoami`)
+    expect(pathOf(fetchMock.mock.calls[0]![0])).toBe(`${API_PREFIX}/whoami`)
     expect(answer.status).toBe(200)
     expect(answer.redirected).toBe(false)
     expect(answer.data).toEqual(whoami)
@@ -171,54 +173,49 @@ describe('get {prefix}/whoami', () => {
   })
 })
 
-describe('get and post', () => {
-  it('get reads the JSON answer and its request id', async () => {
+describe('the typed client', () => {
+  it('reads the JSON answer and its request id', async () => {
     const fetchMock = stubFetch(async () =>
       fakeResponse({ body: { status: 'ok' }, requestId: 'abc123' }),
     )
 
-    const answer = await get('/health')
+    const health = await answer(client.GET('/health'))
 
-    const [url, init] = fetchMock.mock.calls[0]
-    expect(url).toBe(`${API_PREFIX}/health`)
-    expect(init.method).toBe('GET')
-    expect(init.body).toBeUndefined()
-    expect(answer.data).toEqual({ status: 'ok' })
-    expect(answer.requestId).toBe('abc123')
+    const [request] = fetchMock.mock.calls[0]!
+    expect(pathOf(request)).toBe(`${API_PREFIX}/health`)
+    expect(request.method).toBe('GET')
+    expect(request.body).toBeNull()
+    expect(health.data).toEqual({ status: 'ok' })
+    expect(health.data.status).toBe('ok')
+    expect(health.requestId).toBe('abc123')
   })
 
-  it('post sends its body as JSON', async () => {
-    const fetchMock = stubFetch(async (url, init) =>
-      fakeResponse({ status: 201, body: { echo: JSON.parse(init.body) } }),
-    )
+  it('sends a POST as the description names it', async () => {
+    const result = { message: 'You followed the redirect and reached the result.', method: 'POST' }
+    const fetchMock = stubFetch(async () => fakeResponse({ body: result }))
 
-    const answer = await post('/notes', { text: 'hi', tags: ['a'] })
+    const posted = await answer(client.POST('/result'))
 
-    const [url, init] = fetchMock.mock.calls[0]
-    expect(url).toBe(`${API_PREFIX}/notes`)
-    expect(init.method).toBe('POST')
-    expect(init.headers).toEqual({
-      Accept: 'application/json',
-      'Content-Type': 'application/json',
-    })
-    expect(init.body).toBe('{"text":"hi","tags":["a"]}')
-    expect(answer.status).toBe(201)
-    expect(answer.data).toEqual({ echo: { text: 'hi', tags: ['a'] } })
+    const [request] = fetchMock.mock.calls[0]!
+    expect(pathOf(request)).toBe(`${API_PREFIX}/result`)
+    expect(request.method).toBe('POST')
+    expect(request.headers.get('accept')).toBe('application/json')
+    expect(posted.data.method).toBe('POST')
   })
 
   it('a JSON error keeps status, request id and the parsed body', async () => {
     const error = { error: 'Bad Request', message: 'text is required', status: 400 }
     stubFetch(async () => fakeResponse({ status: 400, body: error, requestId: 'req-42' }))
 
-    const err = await rejectionOf(post('/notes', {}))
+    const err = (await rejectionOf(answer(client.POST('/result')))) as ApiError
 
     expect(err).toBeInstanceOf(ApiError)
     expect(err.status).toBe(400)
     expect(err.requestId).toBe('req-42')
     expect(err.body).toEqual(error)
-    expect(err.url).toBe(`${API_PREFIX}/notes`)
+    expect(err.url).toBe(`${API_PREFIX}/result`)
     expect(err.message).toBe(
-      `The API refused POST ${API_PREFIX}/notes with 400 Bad Request, saying "text is required" (request id req-42).`,
+      `The API refused POST ${API_PREFIX}/result with 400 Bad Request, saying "text is required" (request id req-42).`,
     )
   })
 
@@ -232,7 +229,7 @@ describe('get and post', () => {
       }),
     )
 
-    const err = await rejectionOf(get('/slow'))
+    const err = (await rejectionOf(get('/health'))) as ApiError
 
     expect(err.status).toBe(500)
     expect(err.requestId).toBe('req-7')
@@ -245,12 +242,12 @@ describe('get and post', () => {
       throw new TypeError('NetworkError when attempting to fetch resource.')
     })
 
-    const err = await rejectionOf(post('/notes', { text: 'hi' }))
+    const err = (await rejectionOf(answer(client.POST('/result')))) as ApiError
 
     expect(err).toBeInstanceOf(ApiError)
     expect(err.status).toBeNull()
     expect(err.requestId).toBe('')
     expect(err.body).toBeUndefined()
-    expect(err.message).toContain(`POST ${API_PREFIX}/notes got no answer at all`)
+    expect(err.message).toContain(`POST ${API_PREFIX}/result got no answer at all`)
   })
 })

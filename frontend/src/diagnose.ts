@@ -3,10 +3,32 @@
  * (GET {prefix}/whoami) and say, in plain words, what does not match and
  * the likely cause. Pure: no DOM, no network.
  */
+import type { Schemas } from './api.ts'
 
-export const CHECK_IDS = ['scheme', 'host', 'port', 'prefix', 'redirect', 'url_for']
+/** What GET {prefix}/whoami answered; a field may be missing when a proxy got in the way. */
+export type WhoAmI = Partial<Schemas['WhoAmI']>
 
-export const CHECK_LABELS = {
+/** What window.location says. */
+export interface BrowserLocation {
+  /** Worked out from the other three when missing. */
+  origin?: string
+  protocol: string
+  hostname: string
+  port: string
+}
+
+export const CHECK_IDS = ['scheme', 'host', 'port', 'prefix', 'redirect', 'url_for'] as const
+
+export type CheckId = (typeof CHECK_IDS)[number]
+
+export interface Check {
+  id: CheckId
+  ok: boolean
+  label: string
+  message: string
+}
+
+export const CHECK_LABELS: Record<CheckId, string> = {
   scheme: 'Scheme',
   host: 'Host name',
   port: 'Port',
@@ -15,7 +37,7 @@ export const CHECK_LABELS = {
   url_for: 'URLs the API builds',
 }
 
-const DEFAULT_PORTS = { http: 80, https: 443 }
+const DEFAULT_PORTS: Record<string, number> = { http: 80, https: 443 }
 
 const CAUSE_SCHEME =
   'the TLS proxy in front is not trusted or does not send X-Forwarded-Proto (see TRUSTED_PROXIES)'
@@ -29,7 +51,7 @@ const CAUSE_PORT =
   "(nginx must pass the Host header's port in X-Forwarded-Host/X-Forwarded-Port)"
 
 /** 'https:' or 'HTTPS' -> 'https' */
-export function schemeOf(protocol) {
+export function schemeOf(protocol: string | null | undefined): string {
   return String(protocol ?? '')
     .trim()
     .replace(/:$/, '')
@@ -37,7 +59,7 @@ export function schemeOf(protocol) {
 }
 
 /** Host name for comparing: no IPv6 brackets, lower case, no trailing dot. */
-export function normalizeHostname(hostname) {
+export function normalizeHostname(hostname: string | null | undefined): string {
   let h = String(hostname ?? '').trim()
   if (h.startsWith('[') && h.endsWith(']')) h = h.slice(1, -1)
   return h.toLowerCase().replace(/\.$/, '')
@@ -49,7 +71,10 @@ export function normalizeHostname(hostname) {
  * '[::1]:8000'     -> {hostname: '::1', port: 8000}
  * 'example.com'    -> {hostname: 'example.com', port: null}
  */
-export function splitHost(host) {
+export function splitHost(host: string | null | undefined): {
+  hostname: string
+  port: number | null
+} {
   const s = String(host ?? '').trim()
   if (s.startsWith('[')) {
     const end = s.indexOf(']')
@@ -61,19 +86,25 @@ export function splitHost(host) {
   const colons = s.split(':').length - 1
   if (colons === 1) {
     const [name, port] = s.split(':')
-    return { hostname: normalizeHostname(name), port: /^\d+$/.test(port) ? Number(port) : null }
+    return {
+      hostname: normalizeHostname(name),
+      port: port !== undefined && /^\d+$/.test(port) ? Number(port) : null,
+    }
   }
   // No port, or a bare IPv6 address without brackets.
   return { hostname: normalizeHostname(s), port: null }
 }
 
 /** The port the browser really talks to: location.port, or the scheme's default. */
-export function effectivePort(protocol, port) {
+export function effectivePort(
+  protocol: string,
+  port: string | number | null | undefined,
+): number | null {
   if (port !== undefined && port !== null && String(port) !== '') return Number(port)
   return DEFAULT_PORTS[schemeOf(protocol)] ?? null
 }
 
-function parseUrl(value) {
+function parseUrl(value: unknown): URL | null {
   try {
     return new URL(String(value))
   } catch {
@@ -82,22 +113,22 @@ function parseUrl(value) {
 }
 
 /** Same URL once parsed (host case, default ports and IPv6 spelling don't matter). */
-export function sameUrl(a, b) {
+export function sameUrl(a: string, b: string): boolean {
   const ua = parseUrl(a)
   const ub = parseUrl(b)
   if (!ua || !ub) return String(a) === String(b)
   return ua.href === ub.href
 }
 
-function displayHost(hostname) {
+function displayHost(hostname: string): string {
   return hostname.includes(':') ? `[${hostname}]` : hostname
 }
 
-function stripTrailingSlashes(path) {
+function stripTrailingSlashes(path: string | null | undefined): string {
   return String(path ?? '').replace(/\/+$/, '')
 }
 
-function prefixCause(actualPath, expectedPath, expectedPrefix) {
+function prefixCause(actualPath: string, expectedPath: string, expectedPrefix: string): string {
   return (
     `the path is ${actualPath} instead of ${expectedPath}: ` +
     `the API does not know it is mounted under ${expectedPrefix} ` +
@@ -106,7 +137,11 @@ function prefixCause(actualPath, expectedPath, expectedPrefix) {
 }
 
 /** Why `actual` is not `expected`, part by part, in plain words. */
-export function explainUrlDifference(actual, expected, expectedPrefix) {
+export function explainUrlDifference(
+  actual: string,
+  expected: string,
+  expectedPrefix: string,
+): string {
   const a = parseUrl(actual)
   const e = parseUrl(expected)
   if (!a) return `${JSON.stringify(String(actual))} is not an absolute URL`
@@ -137,11 +172,11 @@ export function explainUrlDifference(actual, expected, expectedPrefix) {
   return causes.join('; ')
 }
 
-function check(id, ok, message) {
+function check(id: CheckId, ok: boolean, message: string): Check {
   return { id, ok, label: CHECK_LABELS[id], message }
 }
 
-function checkScheme(browserScheme, whoami) {
+function checkScheme(browserScheme: string, whoami: WhoAmI): Check {
   const apiScheme = schemeOf(whoami.scheme)
   if (!apiScheme) return check('scheme', false, 'The API did not say which scheme it saw.')
   if (apiScheme === browserScheme) {
@@ -156,7 +191,7 @@ function checkScheme(browserScheme, whoami) {
   )
 }
 
-function checkHost(browserHostname, whoami) {
+function checkHost(browserHostname: string, whoami: WhoAmI): Check {
   if (!whoami.host) return check('host', false, 'The API did not say which host it saw.')
   const api = splitHost(whoami.host)
   if (api.hostname === browserHostname) {
@@ -169,11 +204,10 @@ function checkHost(browserHostname, whoami) {
   )
 }
 
-function checkPort(browserPort, whoami) {
-  const apiPort =
-    whoami.port === undefined || whoami.port === null || whoami.port === ''
-      ? null
-      : Number(whoami.port)
+function checkPort(browserPort: number | null, whoami: WhoAmI): Check {
+  // A proxy in the way may answer something else than the description's integer.
+  const raw: unknown = whoami.port
+  const apiPort = raw === undefined || raw === null || raw === '' ? null : Number(raw)
   if (apiPort === null || Number.isNaN(apiPort)) {
     return check('port', false, 'The API did not say which port it saw.')
   }
@@ -185,7 +219,7 @@ function checkPort(browserPort, whoami) {
   )
 }
 
-function checkPrefix(expectedPrefix, whoami) {
+function checkPrefix(expectedPrefix: string, whoami: WhoAmI): Check {
   if (whoami.script_root === undefined || whoami.script_root === null) {
     return check('prefix', false, 'The API did not say which path it is mounted at.')
   }
@@ -218,7 +252,14 @@ function checkRedirect({
   startUrl,
   expectedPrefix,
   builtUrl,
-}) {
+}: {
+  landedUrl: string | null
+  redirectError?: string
+  expectedUrl: string
+  startUrl: string
+  expectedPrefix: string
+  builtUrl?: string
+}): Check {
   const start = `${expectedPrefix}/`
   if (!landedUrl) {
     const target = parseUrl(builtUrl)
@@ -254,7 +295,7 @@ function checkRedirect({
   )
 }
 
-function checkUrlFor(expectedUrl, expectedPrefix, whoami) {
+function checkUrlFor(expectedUrl: string, expectedPrefix: string, whoami: WhoAmI): Check {
   const built = whoami.result_url
   if (!built) return check('url_for', false, 'The API did not say which URL it builds.')
   if (sameUrl(built, expectedUrl)) {
@@ -268,19 +309,28 @@ function checkUrlFor(expectedUrl, expectedPrefix, whoami) {
   )
 }
 
-/**
- * @param {object} input
- * @param {{origin: string, protocol: string, hostname: string, port: string}} input.browser
- *   what window.location says
- * @param {string} input.expectedPrefix the prefix this SPA was built for
- * @param {string|null} input.landedUrl where the browser ended up after GET {prefix}/
- *   (null when the request failed)
- * @param {string} [input.redirectError] why GET {prefix}/ failed, when it did
- * @param {object} input.whoami the JSON body of GET {prefix}/whoami
- * @returns {{id: string, ok: boolean, label: string, message: string}[]}
- */
-export function diagnose({ browser, expectedPrefix, landedUrl, redirectError, whoami }) {
-  const who = whoami || {}
+export interface DiagnoseInput {
+  /** What window.location says. */
+  browser: BrowserLocation
+  /** The prefix this SPA was built for. */
+  expectedPrefix: string
+  /** Where the browser ended up after GET {prefix}/ (null when the request failed). */
+  landedUrl: string | null
+  /** Why GET {prefix}/ failed, when it did. */
+  redirectError?: string
+  /** The JSON body of GET {prefix}/whoami. */
+  whoami: WhoAmI | null
+}
+
+/** One check per part of the URL, in CHECK_IDS order. */
+export function diagnose({
+  browser,
+  expectedPrefix,
+  landedUrl,
+  redirectError,
+  whoami,
+}: DiagnoseInput): Check[] {
+  const who: WhoAmI = whoami || {}
   const browserScheme = schemeOf(browser.protocol)
   const browserHostname = normalizeHostname(browser.hostname)
   const browserPort = effectivePort(browser.protocol, browser.port)
@@ -309,6 +359,6 @@ export function diagnose({ browser, expectedPrefix, landedUrl, redirectError, wh
 }
 
 /** The checks that failed. */
-export function failingChecks(checks) {
+export function failingChecks(checks: Check[]): Check[] {
   return checks.filter((c) => !c.ok)
 }

@@ -1,9 +1,10 @@
+/// <reference types="vitest/config" />
 import { fileURLToPath, URL } from 'node:url'
 
-import { defineConfig } from 'vite'
+import { defineConfig, type Plugin } from 'vite'
 import vue from '@vitejs/plugin-vue'
 
-import { SITE_DESCRIPTION, SITE_TITLE } from './src/site.js'
+import { SITE_DESCRIPTION, SITE_TITLE } from './src/site.ts'
 
 export const DEFAULT_API_PREFIX = '/api'
 export const DEFAULT_DEV_PORT = 5173
@@ -16,7 +17,7 @@ export const DEFAULT_HTTP_PORT = 8000
  * here is worth failing loudly for: the SPA would otherwise call a path
  * nobody answers on. An unset or empty value means the default.
  */
-export function resolveApiPrefix(raw) {
+export function resolveApiPrefix(raw?: string | null): string {
   if (raw === undefined || raw === null || raw === '') return DEFAULT_API_PREFIX
   const value = String(raw)
   const problems = []
@@ -36,7 +37,7 @@ export function resolveApiPrefix(raw) {
 }
 
 /** Port for `vite` (dev server), from VITE_PORT. */
-export function resolveDevPort(raw) {
+export function resolveDevPort(raw?: string | null): number {
   if (raw === undefined || raw === null || raw === '') return DEFAULT_DEV_PORT
   const port = Number(raw)
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
@@ -51,7 +52,7 @@ export function resolveDevPort(raw) {
  * with their Host header, so both must accept the same ones. A leading dot
  * means the name and its subdomains in both. Empty: Vite's defaults only.
  */
-export function resolveAllowedHosts(raw) {
+export function resolveAllowedHosts(raw?: string | null): string[] {
   return String(raw ?? '')
     .split(/[\s,]+/)
     .filter(Boolean)
@@ -66,9 +67,9 @@ export function resolveAllowedHosts(raw) {
  * target: DEV_API_TARGET (e.g. http://nginx:80 in Docker), else nginx on
  * this machine at HTTP_PORT (default DEFAULT_HTTP_PORT).
  */
-export function apiProxy(apiPrefix, target, httpPort) {
+export function apiProxy(apiPrefix: string, target?: string, httpPort?: string) {
   const origin = target || `http://127.0.0.1:${httpPort || DEFAULT_HTTP_PORT}`
-  let url
+  let url: URL | null
   try {
     url = new URL(origin)
   } catch {
@@ -87,14 +88,20 @@ export function apiProxy(apiPrefix, target, httpPort) {
   return { [pattern]: { target: origin, changeOrigin: false } }
 }
 
-const HTML_ESCAPES = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }
+const HTML_ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+}
 
-/** index.html's %SITE_TITLE% and %SITE_DESCRIPTION%, from src/site.js (HTML-escaped). */
-export function siteHtml() {
-  const escape = (text) => text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c])
+/** index.html's %SITE_TITLE% and %SITE_DESCRIPTION%, from src/site.ts (HTML-escaped). */
+export function siteHtml(): Plugin {
+  const escape = (text: string) => text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] ?? c)
   return {
     name: 'site-html',
-    transformIndexHtml: (html) =>
+    transformIndexHtml: (html: string) =>
       html
         .replaceAll('%SITE_TITLE%', escape(SITE_TITLE))
         .replaceAll('%SITE_DESCRIPTION%', escape(SITE_DESCRIPTION)),
@@ -113,7 +120,7 @@ export default defineConfig(() => {
       },
     },
     define: {
-      // The one place the prefix enters the code; src/api.js reads it.
+      // The one place the prefix enters the code; src/api.ts reads it (typed in env.d.ts).
       __API_PREFIX__: JSON.stringify(apiPrefix),
       // Everything here uses the Composition API: drop the Options API code.
       __VUE_OPTIONS_API__: 'false',
@@ -145,7 +152,7 @@ export default defineConfig(() => {
     },
     test: {
       environment: 'happy-dom',
-      include: ['src/**/__tests__/*.spec.js'],
+      include: ['src/**/__tests__/*.spec.ts'],
       environmentOptions: {
         happyDOM: { url: 'http://localhost:8000/' },
       },
