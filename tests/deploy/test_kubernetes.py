@@ -172,7 +172,7 @@ def test_web_environment_renders_a_valid_nginx_config(rendered, tmp_path):
     environment = {**rendered.settings, **{e["name"]: e.get("value", "") for e in rendered.container("web")["env"]}}
     environment["API_BIND"] = environment["API_BIND"].replace("$(POD_NAMESPACE)", "default")
     site = render_as_the_image_does(environment, tmp_path)
-    assert "resolver kube-dns.kube-system.svc.cluster.local valid=5s ipv6=off;" in site
+    assert "resolver kube-dns.kube-system.svc.cluster.local valid=1s ipv6=off;" in site
     assert "server api.default.svc.cluster.local:8000 resolve;" in site
     assert re.search(r"listen 8080;", site)
     # Debian's nginx predates "resolve" and no cluster DNS answers here (as in test_compose).

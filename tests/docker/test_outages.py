@@ -37,11 +37,19 @@ def test_stopped_api_gives_json_502_and_spa_still_loads_then_recovers(docker_sta
     before = nginx_identity(docker_stack)
     docker_stack.client.compose.stop(["api"])
     try:
-        started = time.monotonic()
-        response = request(docker_stack.port, "/api/result", timeout=API_TIMEOUT + 10)
-        elapsed = time.monotonic() - started
+        # The container's address stays in nginx's resolver for up to a second after it exits
+        # (valid=1s): a request then waits out proxy_connect_timeout for an address that is gone
+        # and gets the JSON 504. Once nginx has looked the name up again, the 502 is immediate.
+        deadline = time.monotonic() + 20
+        while True:
+            started = time.monotonic()
+            response = request(docker_stack.port, "/api/result", timeout=API_TIMEOUT + 10)
+            elapsed = time.monotonic() - started
+            if response.status != 504 or time.monotonic() > deadline:
+                break
+            assert response.json()["status"] == 504
         assert response.status in (502, 503), response.text
-        assert elapsed < API_TIMEOUT
+        assert elapsed < 1
         assert response.header("Content-Type") == "application/json"
         assert response.json()["message"] == "The API is not reachable: it is down or restarting."
         spa = request(docker_stack.port, "/about")

@@ -37,7 +37,7 @@ def test_scale_to_three_spreads_requests_without_restarting_nginx(docker_stack):
     try:
         scale_api(docker_stack, 3)
         assert len(docker_stack.wait_healthy("api")) == 3
-        # nginx looks the name up again within the resolver's valid=5s.
+        # nginx looks the name up again within the resolver's valid=1s.
         deadline = time.monotonic() + 30
         while True:
             ids = [request(docker_stack.port, "/api/").header("X-Request-ID") for _ in range(30)]
@@ -55,13 +55,13 @@ def test_scale_to_three_spreads_requests_without_restarting_nginx(docker_stack):
 def test_scaling_back_to_one_loses_no_request(docker_stack):
     scale_api(docker_stack, 3)
     docker_stack.wait_healthy("api")
-    time.sleep(6)  # nginx has all three (resolver valid=5s)
+    time.sleep(2)  # nginx has all three (resolver valid=1s)
     before = nginx_identity(docker_stack)
     with Load(docker_stack.port, "/api/result", threads=4, max_requests=20000, max_seconds=60) as load:
         load.wait_for(50)
         scale_api(docker_stack, 1)
-        # Past the resolver's 5 s, so requests also run against the shrunk upstream.
-        time.sleep(7)
+        # Past the resolver's 1 s, so requests also run against the shrunk upstream.
+        time.sleep(3)
     load.report("scale 3 -> 1")
     assert len(docker_stack.containers("api")) == 1
     assert load.total > 100

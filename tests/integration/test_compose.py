@@ -159,7 +159,7 @@ def test_template_uses_only_derived_variables():
 def test_compose_environment_renders_a_valid_nginx_config(tmp_path):
     environment = dict(SERVICES["nginx"]["environment"])
     rendered = render_as_the_image_does(environment, tmp_path)
-    assert "resolver 127.0.0.11 valid=5s ipv6=off;" in rendered
+    assert "resolver 127.0.0.11 valid=1s ipv6=off;" in rendered
     assert "server api:8000 resolve;" in rendered
     assert "location /api/ {" in rendered
     assert "listen 80;" in rendered
