@@ -22,14 +22,26 @@ def page(browser):
     page.on("console", lambda msg: page.console_lines.append(f"{msg.type}: {msg.text}"))
     page.on("pageerror", lambda exc: page.console_lines.append(f"pageerror: {exc}"))
     page.on("websocket", lambda ws: page.websockets.append(ws.url))
+    page.on("requestfailed", lambda req: page.console_lines.append(f"requestfailed: {req.url} {req.failure}"))
     yield page
     context.close()
 
 
 def open_home(page, port):
-    """Open the home page and wait for its checks to pass and Vite's client to connect."""
+    """Open the home page and wait for its checks to pass and Vite's client to connect.
+
+    A page whose own request Chromium aborted with ERR_NETWORK_CHANGED (a Docker suite beside
+    this one made a network) ran its checks on a broken fetch: it is loaded again, twice at most."""
     page.goto(f"http://localhost:{port}/")
-    page.wait_for_selector('[data-testid="status-banner"][data-state="ok"]', timeout=TIMEOUT_MS)
+    for attempt in range(3):
+        page.wait_for_selector('[data-testid="status-banner"]:not([data-state="loading"])', timeout=TIMEOUT_MS)
+        state = page.get_attribute('[data-testid="status-banner"]', "data-state")
+        changed = [line for line in page.console_lines if "ERR_NETWORK_CHANGED" in line]
+        if state == "ok" or not changed or attempt == 2:
+            break
+        page.console_lines[:] = [line for line in page.console_lines if line not in changed]
+        page.reload()
+    assert state == "ok", (state, page.console_lines)
     deadline = time.monotonic() + 10
     while "debug: [vite] connected." not in page.console_lines:
         assert time.monotonic() < deadline, page.console_lines
