@@ -6,6 +6,7 @@ import json
 import time
 
 import pytest
+from e2e.pages import settled_state
 
 from support.rawhttp import request
 
@@ -28,19 +29,9 @@ def page(browser):
 
 
 def open_home(page, port):
-    """Open the home page and wait for its checks to pass and Vite's client to connect.
-
-    A page whose own request Chromium aborted with ERR_NETWORK_CHANGED (a Docker suite beside
-    this one made a network) ran its checks on a broken fetch: it is loaded again, twice at most."""
+    """Open the home page and wait for its checks to pass and Vite's client to connect."""
     page.goto(f"http://localhost:{port}/")
-    for attempt in range(3):
-        page.wait_for_selector('[data-testid="status-banner"]:not([data-state="loading"])', timeout=TIMEOUT_MS)
-        state = page.get_attribute('[data-testid="status-banner"]', "data-state")
-        changed = [line for line in page.console_lines if "ERR_NETWORK_CHANGED" in line]
-        if state == "ok" or not changed or attempt == 2:
-            break
-        page.console_lines[:] = [line for line in page.console_lines if line not in changed]
-        page.reload()
+    state = settled_state(page, timeout=TIMEOUT_MS, log=page.console_lines)
     assert state == "ok", (state, page.console_lines)
     deadline = time.monotonic() + 10
     while "debug: [vite] connected." not in page.console_lines:

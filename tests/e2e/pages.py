@@ -13,13 +13,15 @@ def text(page, testid):
     return by_testid(page, testid).inner_text().strip()
 
 
-def settled_state(page, timeout=SETTLE_MS):
+def settled_state(page, timeout=SETTLE_MS, log=None):
     """Wait (bounded) until the banner leaves "loading", then return its data-state.
 
     When one of the page's own requests was aborted with net::ERR_NETWORK_CHANGED (the host's
     addresses changed: a Docker suite beside this one made a network), the checks ran on a
-    broken fetch: the page is loaded again, twice at most, and judged on that."""
-    log = page.watch.log if hasattr(page, "watch") else []
+    broken fetch: the page is loaded again, twice at most, and judged on that. log: the lines
+    that record failed requests (page.watch.log when not given)."""
+    if log is None:
+        log = page.watch.log if hasattr(page, "watch") else []
     for attempt in range(3):
         page.wait_for_selector('[data-testid="status-banner"]:not([data-state="loading"])', timeout=timeout)
         state = by_testid(page, "status-banner").get_attribute("data-state")
