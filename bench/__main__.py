@@ -10,7 +10,7 @@ import json
 import os
 import shutil
 import sys
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -78,6 +78,24 @@ class Context:
     @property
     def direct_url(self):
         return f"http://127.0.0.1:{self.main.tcp_port}{self.prefix}/result"
+
+    @contextmanager
+    def stacks(self):
+        """A part's own stacks: start(stack) starts one and charges its processes to the run;
+        every one started is stopped when the block ends, however it ends."""
+        started = []
+
+        def start(stack):
+            started.append(stack.start())
+            self.extra_stacks.append(stack)
+            return stack
+
+        try:
+            yield start
+        finally:
+            for stack in started:
+                stack.cleanup()
+                self.extra_stacks.remove(stack)
 
     def all_pgids(self):
         stacks = [self.main, *self.extra_stacks] if self.main else self.extra_stacks

@@ -45,23 +45,18 @@ def _api_cpu(row):
 
 
 def run(ctx):
-    started, scenarios = [], []
-    try:
+    scenarios = []
+    with ctx.stacks() as start:
         for key, label, settings in VARIANTS:
             if settings.get("METRICS_BIND") == METRICS_ON:
                 settings = {**settings, "METRICS_BIND": f"127.0.0.1:{free_port()}"}
             stack = BenchStack(f"bench-obs-{key}", {**ctx.base, **settings})
             ctx.log(f"starting the stack with {label} (nginx :{stack.port}) ...")
-            started.append(stack.start())
-            ctx.extra_stacks.append(stack)
+            start(stack)
             url = f"http://127.0.0.1:{stack.port}{ctx.prefix}/result"
             scenarios.append(Scenario(f"observability_{key}", label, url, stack.groups()))
         ctx.log(f"observability: {len(scenarios)} stacks x {ctx.args.rounds} rounds x {ctx.args.seconds} s ...")
         summaries = interleave(ctx, scenarios, ctx.args.rounds, ctx.args.seconds, ctx.args.warmup)
-    finally:
-        for stack in started:
-            stack.cleanup()
-            ctx.extra_stacks.remove(stack)
     base_rounds = [_api_cpu(r) for r in scenarios[0].rounds]
     rows = []
     for (key, label, settings), scenario, summary in zip(VARIANTS, scenarios, summaries, strict=True):

@@ -28,13 +28,11 @@ def run(ctx):
         s = Scenario(f"clients_{n}", f"API through nginx, {n} clients", url, groups, connections=n)
         s.clients = n
         scenarios.append(s)
-    started = []
-    try:
+    with ctx.stacks() as start:
         for workers in WORKERS:
             stack = BenchStack(f"bench-w{workers}", {**ctx.base, "WEB_CONCURRENCY": str(workers)})
             ctx.log(f"starting the stack with WEB_CONCURRENCY={workers} (nginx :{stack.port}) ...")
-            started.append(stack.start())
-            ctx.extra_stacks.append(stack)
+            start(stack)
             s = Scenario(
                 f"workers_{workers}",
                 f"API through nginx, WEB_CONCURRENCY={workers}",
@@ -47,10 +45,6 @@ def run(ctx):
         ctx.log(f"scaling: {len(scenarios)} scenarios x {ctx.args.rounds} rounds ...")
         memory = lambda s: (lambda: stack_rss(ctx.main)) if getattr(s, "clients", None) == MEMORY_CLIENTS else None  # noqa: E731
         summaries = interleave(ctx, scenarios, ctx.args.rounds, ctx.args.seconds, ctx.args.warmup, during=memory)
-    finally:
-        for stack in started:
-            stack.cleanup()
-            ctx.extra_stacks.remove(stack)
     by_clients, by_workers, loaded = [], [], None
     for s, summary in zip(scenarios, summaries, strict=True):
         row = {

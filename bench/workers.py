@@ -29,13 +29,12 @@ VARIANTS = (
 
 
 def run(ctx):
-    started, scenarios = [], []
-    try:
+    scenarios = []
+    with ctx.stacks() as start:
         for number, (label, settings, io) in enumerate(VARIANTS):
             stack = BenchStack(f"bench-gw-{number}", {**ctx.base, **settings}, app="bench.io_app:app")
             ctx.log(f"starting gunicorn {label} (nginx :{stack.port}) ...")
-            started.append(stack.start())
-            ctx.extra_stacks.append(stack)
+            start(stack)
             base = f"http://127.0.0.1:{stack.port}{ctx.prefix}"
             s = Scenario(f"gw_{number}_hello", f"hello route, {label}", f"{base}/result", stack.groups())
             s.variant, s.route = label, "hello"
@@ -53,10 +52,6 @@ def run(ctx):
                 scenarios.append(s)
         ctx.log(f"gunicorn: {len(scenarios)} scenarios x {ctx.args.rounds} rounds ...")
         summaries = interleave(ctx, scenarios, ctx.args.rounds, ctx.args.seconds, ctx.args.warmup)
-    finally:
-        for stack in started:
-            stack.cleanup()
-            ctx.extra_stacks.remove(stack)
     rows = {}
     for s, summary in zip(scenarios, summaries, strict=True):
         cpu = summary["cpu_us_per_request"]
