@@ -26,9 +26,11 @@ ROOT = RUN_ROOT.parent
 class BenchStack(NativeStack):
     """A quiet native stack on a free port. `tcp_port`: gunicorn also listens there, for wrk
     ("direct"); `app`: another WSGI app than backend/wsgi.py (the bench's I/O-bound one);
-    `conf`: another gunicorn config file than backend/gunicorn.conf.py (with `app` only)."""
+    `conf`: another gunicorn config file than backend/gunicorn.conf.py (with `app` only);
+    `worker_class`: a gunicorn worker class that GUNICORN_WORKER_CLASS does not offer (gevent),
+    given on gunicorn's command line, which wins over the config file."""
 
-    def __init__(self, name, settings, tcp_port=None, app=None, conf=None):
+    def __init__(self, name, settings, tcp_port=None, app=None, conf=None, worker_class=None):
         run_dir = RUN_ROOT / name
         for stale in ("access.log", "error.log", "gunicorn.log"):
             (run_dir / stale).unlink(missing_ok=True)
@@ -38,9 +40,10 @@ class BenchStack(NativeStack):
         self.tcp_port = tcp_port
         self.app = app
         self.conf = conf or self.backend_dir / "gunicorn.conf.py"
-        if tcp_port:
-            # gunicorn reads GUNICORN_CMD_ARGS on top of backend/gunicorn.conf.py.
-            self.settings["GUNICORN_CMD_ARGS"] = f"--bind {self.api_bind} --bind 127.0.0.1:{tcp_port}"
+        # gunicorn reads GUNICORN_CMD_ARGS on top of backend/gunicorn.conf.py.
+        args = [f"--bind {self.api_bind} --bind 127.0.0.1:{tcp_port}"] if tcp_port else []
+        args += [f"--worker-class {worker_class}"] if worker_class else []
+        self.settings["GUNICORN_CMD_ARGS"] = " ".join(args)
 
     @property
     def socket_path(self):

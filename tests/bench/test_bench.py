@@ -229,6 +229,22 @@ def test_every_gunicorn_variant_is_settings_the_stack_knows_with_valid_values():
         assert server.access_log == (settings["GUNICORN_ACCESS_LOG"] == "1"), label
 
 
+def test_every_worker_model_starts_under_the_stacks_settings_check():
+    """gunicorn.conf.py refuses a worker class the settings do not offer; gevent goes to gunicorn
+    on its command line instead (BenchStack's worker_class), over a setting the check accepts."""
+    from bench.concurrency import MODELS
+    from stack import app_settings
+
+    settings_module = app_settings.load()
+    for label, settings, worker_class in MODELS:
+        server = settings_module.load_server(settings)
+        assert server.threads == int(settings["GUNICORN_THREADS"]), label
+        if worker_class:
+            assert worker_class not in settings_module.WORKER_CLASSES, label
+        else:
+            assert server.worker_class == settings["GUNICORN_WORKER_CLASS"], label
+
+
 def test_the_production_report_prints_every_front_with_its_targets():
     from bench import production
 
