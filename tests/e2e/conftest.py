@@ -50,6 +50,7 @@ class PageWatch:
     def __init__(self, page):
         self.page = page
         self.log = []  # every console message and network problem, in order, for artifacts
+        self.responses = []  # every response, redirects included, in order
         self.errors = []
         self._expected = []
         page.on("console", self._on_console)
@@ -88,6 +89,7 @@ class PageWatch:
         self._error(line, request.url)
 
     def _on_response(self, response):
+        self.responses.append(response)
         if response.status >= 400:
             self._error(f"response {response.status}: {response.request.method} {response.url}", response.url)
 
