@@ -11,7 +11,8 @@ from e2e.pages import settled_state
 from support.rawhttp import request
 
 HEADING = "Do the URLs come out right?"
-TIMEOUT_MS = 15_000
+# Vite serves every module of a fresh page on demand: under a full make test that took past 15 s.
+TIMEOUT_MS = 30_000
 
 
 @pytest.fixture
