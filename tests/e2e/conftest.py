@@ -14,7 +14,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Error as PlaywrightError
+
+from support.browser import retried_when_the_network_changed
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-results" / "e2e"
@@ -77,6 +78,9 @@ class PageWatch:
             # A resource that failed to load is reported with its own URL as the location;
             # a blocked request (CSP, CORS) names its URL in the text.
             failed_load = msg.text.startswith("Failed to load resource")
+            if failed_load and "ERR_NETWORK_CHANGED" in msg.text:
+                self.log.append(line)  # the host's network, as in _on_request_failed
+                return
             self._error(line, msg.text, location.get("url") if failed_load else None)
         else:
             self.log.append(line)
@@ -92,6 +96,13 @@ class PageWatch:
         self.responses.append(response)
         if response.status >= 400:
             self._error(f"response {response.status}: {response.request.method} {response.url}", response.url)
+
+    def forget_aborted_load(self):
+        """The page is loaded again because the host's network changed under this load: what
+        went wrong in it (a script or a socket cut off with it) stays in the log, and the page
+        is judged on the next load."""
+        self.log.extend(f"aborted load (network changed): {line}" for line in self.errors)
+        self.errors.clear()
 
     def assert_clean(self):
         assert self.errors == [], "the page logged errors or had failed requests:\n" + "\n".join(self.errors)
@@ -125,22 +136,6 @@ def open_page(browser, request):
             artifacts.mkdir(parents=True, exist_ok=True)
             _save_artifacts(page, artifacts, suffix="" if number == 0 else f"-{number}")
         page.context.close()
-
-
-def retried_when_the_network_changed(navigate):
-    """Chromium aborts a navigation with net::ERR_NETWORK_CHANGED when the host's addresses
-    change, as they do when a Docker suite running beside this one creates or removes a network:
-    that navigation is made again (twice at most); any other failure stands."""
-
-    def again(*args, **kwargs):
-        for attempt in range(3):
-            try:
-                return navigate(*args, **kwargs)
-            except PlaywrightError as exc:
-                if "ERR_NETWORK_CHANGED" not in str(exc) or attempt == 2:
-                    raise
-
-    return again
 
 
 def _save_artifacts(page, folder, suffix):

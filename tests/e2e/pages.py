@@ -21,7 +21,7 @@ def settled_state(page, timeout=SETTLE_MS, log=None):
     When one of the page's own requests was aborted with net::ERR_NETWORK_CHANGED (the host's
     addresses changed: a Docker suite beside this one made a network), the checks ran on a
     broken fetch, or the app never started (a module script of Vite's dev server aborted): the
-    page is loaded again, twice at most, and judged on that. log: the lines that record failed
+    page is loaded again, twice at most, and judged on that load alone. log: the lines that record failed
     requests (page.watch.log when not given)."""
     if log is None:
         log = page.watch.log if hasattr(page, "watch") else []
@@ -37,6 +37,8 @@ def settled_state(page, timeout=SETTLE_MS, log=None):
             if state == "ok" or not _network_changed(log) or attempt == 2:
                 return state
         log[:] = [line for line in log if "ERR_NETWORK_CHANGED" not in line]
+        if hasattr(page, "watch"):
+            page.watch.forget_aborted_load()
         page.reload()
     return state
 

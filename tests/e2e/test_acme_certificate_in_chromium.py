@@ -9,11 +9,11 @@ http://DOMAIN/ like a person typing the name.
 import subprocess
 
 import pytest
-from e2e.conftest import TIMEOUT_MS, VIEWPORT, PageWatch, retried_when_the_network_changed
+from e2e.conftest import TIMEOUT_MS, VIEWPORT, PageWatch
 from e2e.pages import ALL_OK, RESULT_MESSAGE, check_states, settled_state, text
 
 from support.acme import DOMAIN
-from support.browser import CHROMIUM, CHROMIUM_ARGS
+from support.browser import CHROMIUM, CHROMIUM_ARGS, retried_when_the_network_changed
 
 
 def _nss_db_trusting(home, root):
