@@ -157,21 +157,24 @@ def cmd_doctor(args):
 
 
 def cmd_https(args):
-    from . import https
-    from .tls_proxy import HttpsStack
+    from . import https, local_ca
+    from .tls_edge import HttpsStack
 
     settings = stack_env.load()
     stack_env.http_port(settings)
     mode, why = choose_mode(settings)
-    docker = mode == "docker"
     # Every setting is checked before anything starts.
-    updates = https.check(settings, local=args.local, front=https.PROXY_ADDRESS[mode])
+    updates = https.check(settings, local=args.local)
     settings.update(updates)
     print(why, flush=True)
-    if docker:
+    if mode == "docker":
+        if args.local:
+            # The overlay mounts these files into nginx in place of the ACME client's volume.
+            local_ca.ensure()
+            updates["TLS_FILES"] = str(local_ca.paths()[1].parent.parent)
         os.environ.update(updates)
         sys.exit(docker_mode.up(settings, https=True))
-    print("stack: natively, behind Caddy from this machine", flush=True)
+    print("stack: natively, nginx terminating TLS itself", flush=True)
     up_native(settings, args.name, HttpsStack(settings, name=args.name))
 
 
@@ -232,8 +235,8 @@ def main(argv=None):
     p.add_argument("--cafile", help="CA certificate to verify https with")
     p.add_argument("--insecure", action="store_true", help="do not verify the https certificate")
     p.set_defaults(func=cmd_doctor)
-    p = sub.add_parser("https", help="run the stack behind Caddy: https for DOMAIN, certificates by ACME")
-    p.add_argument("--local", action="store_true", help="https://localhost:8443/ with Caddy's own CA instead")
+    p = sub.add_parser("https", help="run the stack with nginx terminating TLS: https for DOMAIN, certificates by ACME")
+    p.add_argument("--local", action="store_true", help="https://localhost:8443/ with a local CA's certificate instead")
     p.add_argument("--name", default="https", help="folder under .run/ for the native run")
     p.set_defaults(func=cmd_https)
 

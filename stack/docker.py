@@ -21,6 +21,7 @@ DEV_FILE = "docker-compose.dev.yml"
 HTTPS_FILE = "docker-compose.https.yml"
 DERIVE = ROOT / "nginx" / "docker-entrypoint.d" / "15-derive-settings.envsh"
 DERIVE_STATUS = ROOT / "nginx" / "docker-entrypoint.d" / "16-derive-status.envsh"
+DERIVE_TLS = ROOT / "nginx" / "docker-entrypoint.d" / "17-derive-tls.envsh"
 GUNICORN_CONF = ROOT / "backend" / "gunicorn.conf.py"
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
@@ -79,7 +80,7 @@ def validate_settings(settings):
     env.update({k: v for k, v in settings.items() if k in stack_settings.SETTING_NAMES})
     env["PYTHONPATH"] = str(ROOT / "backend")
     checks = (
-        ["sh", "-c", '. "$1" && . "$2"', "derive", str(DERIVE), str(DERIVE_STATUS)],
+        ["sh", "-c", '. "$1" && . "$2" && . "$3"', "derive", str(DERIVE), str(DERIVE_STATUS), str(DERIVE_TLS)],
         [sys.executable, str(GUNICORN_CONF)],
     )
     for check in checks:
@@ -93,7 +94,7 @@ def validate_settings(settings):
 def up(settings, dev=False, https=False):
     """Check the settings, then run `docker compose up --build` in the foreground until Ctrl-C,
     which stops the containers (kept for the next `make up`; `make down` removes them).
-    https: with Caddy in front (`make https`). Returns the exit status for the runner."""
+    https: with nginx terminating TLS (`make https`). Returns the exit status for the runner."""
     require_compose()
     validate_settings(settings)
     base = ["docker", "compose", *compose_files(settings, dev, https)]

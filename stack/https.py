@@ -1,9 +1,9 @@
-"""Settings of the TLS front (caddy/Caddyfile, docker-compose.https.yml), checked before start.
+"""Settings of `make https`: nginx terminating TLS itself, with a certificate by ACME (lego,
+acme/lego.sh) or, for `make https-local`, from a local CA (stack/local_ca.py); checked before
+anything starts, natively and for docker-compose.https.yml.
 
-`check(settings, local=False)` returns the settings the front runs with, or raises StackError
-with one line that names the setting and what is allowed. `make https` (certificates by ACME
-for DOMAIN) and `make https-local` (Caddy's own CA at https://localhost:8443) call it before
-anything starts.
+`check(settings, local=False)` returns the settings nginx and the ACME client run with, or
+raises StackError with one line that names the setting and what is allowed.
 """
 
 import ipaddress
@@ -11,12 +11,7 @@ import re
 
 from .env import parse_port
 from .errors import StackError
-from .settings import trusted_proxies
 
-# The address nginx sees the TLS proxy (Caddy) connect from, by mode: in Docker, Caddy's
-# address on the compose network it shares with nginx (pinned in docker-compose.https.yml);
-# natively, loopback. TRUSTED_PROXIES can then name exactly this one peer.
-PROXY_ADDRESS = {"docker": "10.77.77.2", "native": "127.0.0.1"}
 LOCAL_DOMAIN = "localhost"
 LOCAL_PORTS = {"HTTPS_PORT": "8443", "HTTP_REDIRECT_PORT": "8080"}
 DEFAULT_PORTS = {"HTTPS_PORT": "443", "HTTP_REDIRECT_PORT": "80"}
@@ -66,33 +61,27 @@ def check_acme_ca(value):
         )
 
 
-def trusted_proxies_with(value, front):
-    """TRUSTED_PROXIES for a stack behind the front at address `front`: empty becomes exactly
-    the front's address; a list must hold it, or nginx would not believe the front's
-    X-Forwarded-Proto and every URL the API builds would say http."""
-    if not value.strip():
-        return front
-    address = ipaddress.ip_address(front)
-    networks = trusted_proxies(value)
-    if any(address.version == network.version and address in network for network in networks):
-        return value
-    raise StackError(
-        f"TRUSTED_PROXIES={value!r} does not include the TLS front's address {front}: nginx would "
-        f"not believe its X-Forwarded-Proto and the API would build http URLs. Add {front}, or leave "
-        "TRUSTED_PROXIES empty to trust exactly the front."
-    )
+def check_no_front(value):
+    """TRUSTED_PROXIES must be empty: nginx terminates TLS itself, so no proxy stands in front of
+    it, and a trusted one would let whoever it lets through set the scheme, host and client."""
+    if value.strip():
+        raise StackError(
+            f"TRUSTED_PROXIES={value!r}: with make https nginx terminates TLS itself and is the edge, "
+            "so nothing in front of it is trusted: leave TRUSTED_PROXIES empty (a proxy that terminates "
+            "TLS in front of nginx is make up's case: docs/headers.md)."
+        )
 
 
-def check(settings, local=False, front=PROXY_ADDRESS["docker"]):
-    """The settings the TLS front and nginx run with, as a dict of the ones that change.
+def check(settings, local=False):
+    """The settings nginx and the ACME client run with, as a dict of the ones that change.
 
-    local: development mode, Caddy's own CA for localhost (no ACME, no DOMAIN or ACME_EMAIL
-    needed). front: the address the front connects to nginx from.
+    local: development mode, a certificate for localhost from a local CA of the runner's
+    (stack/local_ca.py): no ACME, no DOMAIN or ACME_EMAIL needed.
     """
     updates = {}
     if local:
         updates["DOMAIN"] = LOCAL_DOMAIN
-        updates["ACME_EMAIL"] = ""  # no contact: the Caddyfile's tls falls back to Caddy's CA
+        updates["ACME_EMAIL"] = ""  # no ACME account: the local CA signs
         defaults = LOCAL_PORTS
     else:
         check_domain(settings.get("DOMAIN", ""))
@@ -105,8 +94,8 @@ def check(settings, local=False, front=PROXY_ADDRESS["docker"]):
         updates[name] = value
     if updates["HTTPS_PORT"] == updates["HTTP_REDIRECT_PORT"]:
         raise StackError(
-            f"HTTPS_PORT and HTTP_REDIRECT_PORT are both {updates['HTTPS_PORT']}: the front needs a port "
+            f"HTTPS_PORT and HTTP_REDIRECT_PORT are both {updates['HTTPS_PORT']}: nginx needs a port "
             "for https and one for the redirect from http."
         )
-    updates["TRUSTED_PROXIES"] = trusted_proxies_with(settings.get("TRUSTED_PROXIES", ""), front)
+    check_no_front(settings.get("TRUSTED_PROXIES", ""))
     return updates

@@ -57,9 +57,9 @@ class Follower:
                     print(f"{label}: {line}", file=self.out, flush=True)
 
 
-# The files of a run folder that `make logs` follows (those a run writes; vite: make dev, caddy:
-# make https), in the order the ready lines name them.
-RUN_LOGS = ("gunicorn", "access", "error", "events", "vite", "caddy")
+# The files of a run folder that `make logs` follows (those a run writes; vite: make dev,
+# tls-watch and acme: make https), in the order the ready lines name them.
+RUN_LOGS = ("gunicorn", "access", "error", "events", "vite", "tls-watch", "acme")
 
 
 def run_logs(run_dir):

@@ -196,6 +196,9 @@ class NativeStack:
             SPA_DEV_SERVER="",
         )
         env.pop("RESOLVER", None)  # Docker's DNS; natively the upstream is an address
+        # Plain http here; make https (stack/tls_edge.py) sets its own.
+        for name in ("TLS_CERT", "TLS_KEY", "ACME_WEBROOT"):
+            env.pop(name, None)
         return env
 
     # ---- what runs ------------------------------------------------------------------------------
@@ -286,9 +289,13 @@ class NativeStack:
         if user:
             text = conf.read_text()
             conf.write_text(f"user {user};\n" + text)
+        self.before_nginx_check(env)
         check = subprocess.run(self._nginx_cmd("-t", "-q"), capture_output=True, text=True)
         if check.returncode:
             raise StackError(f"nginx rejects the rendered config {conf}:\n{check.stderr.strip()}")
+
+    def before_nginx_check(self, env):
+        """What must exist before nginx -t reads the rendered config (stack/tls_edge.py)."""
 
     def _nginx_cmd(self, *extra):
         return [
@@ -330,8 +337,13 @@ class NativeStack:
                 self.follower.follow(path, label, keep)
         return self
 
+    def public_ports(self):
+        """(port, the command that picks another) for each port nginx listens on publicly."""
+        return [(self.port, "HTTP_PORT=8080 make up")]
+
     def check_ports(self):
-        check_port_free(self.port, address=self.bind)
+        for port, fix in self.public_ports():
+            check_port_free(port, fix=fix, address=self.bind)
         if self.monitoring:
             for name, port in monitoring.ports(self.settings).items():
                 other = f"127.0.0.1:{port + 1}" if name.endswith("_BIND") else port + 1

@@ -66,7 +66,7 @@ class Setting:
     where the command that uses it checks it (stack/https.py) or Docker Compose does (IMAGE_TAG).
     to: the services that read it, first the one whose ready line shows it: "api" (gunicorn and
     Flask: the systemd API unit's environment, compose's api service), "nginx" (rendered into
-    its config), "vite" (make dev), "caddy" (make https); () for the runner or compose alone.
+    its config), "vite" (make dev), "acme" (make https's ACME client); () for the runner or compose alone.
     The API's defaults are the backend's own (backend/app/settings.py DEFAULTS).
     """
 
@@ -135,11 +135,17 @@ SETTINGS = (
     Setting("LOG_FORMAT", "", _SERVER, ("api", "nginx")),
     Setting("VITE_PORT", "5173", _port("VITE_PORT"), ("vite",)),
     Setting("IMAGE_TAG", ""),
-    Setting("DOMAIN", "", None, ("caddy",)),
-    Setting("ACME_EMAIL", "", None, ("caddy",)),
-    Setting("ACME_CA", "", None, ("caddy",)),
-    Setting("HTTPS_PORT", "", None, ("caddy",)),
-    Setting("HTTP_REDIRECT_PORT", "", None, ("caddy",)),
+    # make https (stack/https.py checks them): the ACME client's, and nginx's public ports.
+    Setting("DOMAIN", "", None, ("acme",)),
+    Setting("ACME_EMAIL", "", None, ("acme",)),
+    Setting("ACME_CA", "", None, ("acme",)),
+    Setting("HTTPS_PORT", "", None, ("nginx",)),
+    Setting("HTTP_REDIRECT_PORT", "", None, ("nginx",)),
+    # nginx terminating TLS: set by make https (lego's files, or the local CA's), checked by
+    # nginx's derivation (17-derive-tls.envsh); make up and make dev serve plain http.
+    Setting("TLS_CERT", "", None, ("nginx",)),
+    Setting("TLS_KEY", "", None, ("nginx",)),
+    Setting("ACME_WEBROOT", "", None, ("nginx", "acme")),
     # The runner's: whether nginx's access log reaches the terminal.
     Setting("ACCESS_LOG", "", _access_log, ("nginx",)),
     # ---- Monitoring (docs/monitoring.md): internal listeners, never the public port --------------

@@ -11,6 +11,7 @@ PACKAGES = {
     "nginx": "nginx",
     "envsubst": "gettext-base",
     "socat": "socat",
+    "lego": "lego",
     "caddy": "caddy",
     "haproxy": "haproxy",
     "chromium": "chromium",

@@ -15,7 +15,7 @@ from filelock import FileLock
 from stack import spa
 from stack.errors import StackError
 from stack.native import RUN_ROOT, NativeStack
-from support.acme import caddy_edge, pebble
+from support.acme import nginx_edge, pebble
 from support.browser import launch
 from support.stacks import stack_settings
 
@@ -221,14 +221,14 @@ def docker_engine():
 
 
 @pytest.fixture(scope="session")
-def acme_edge(start_stack, tmp_path_factory):
-    """The shipped Caddyfile in front of a native stack that trusts it (127.0.0.1), with a
-    certificate for support.acme.DOMAIN issued by a Pebble of its own."""
-    stack = start_stack(TRUSTED_PROXIES="127.0.0.1")
+def acme_edge(built_frontend, tmp_path_factory):
+    """make https's native stack (nginx terminating TLS, lego beside it) with a certificate for
+    support.acme.DOMAIN issued by a Pebble of its own."""
     folder = tmp_path_factory.mktemp("acme")
-    with pebble(folder / "pebble") as ca, caddy_edge(folder / "caddy", ca, stack.port) as edge:
+    name = f"tests/{os.getpid()}-acme-edge"
+    with pebble(folder / "pebble") as ca, nginx_edge(ca, name) as edge:
         print(
-            f"\ntime to certificate (Caddy start to a served Pebble certificate): {edge.seconds_to_certificate:.2f} s"
+            f"\ntime to certificate (lego started to a served Pebble certificate): {edge.seconds_to_certificate:.2f} s"
         )
-        edge.stack = stack
         yield edge
+    shutil.rmtree(RUN_ROOT / name, ignore_errors=True)

@@ -1,10 +1,11 @@
-"""A real ACME flow on loopback: Pebble (Let's Encrypt's test CA) and the shipped caddy/Caddyfile.
+"""A real ACME flow on loopback: Pebble (Let's Encrypt's test CA), lego and nginx as `make https`
+runs them natively (stack/tls_edge.py: acme/lego.sh and nginx/tls-watch.sh under the stack's
+supervisord).
 
 Pebble accepts every challenge without connecting (PEBBLE_VA_ALWAYS_VALID), since DOMAIN
-resolves nowhere here. Caddy runs from caddy/run.sh exactly as in production, with ACME_CA
-pointed at Pebble, and listens on free high ports; socat forwards 80 and 443 of a loopback
-address of its own (127.x.y.z) to them, as Docker's published ports do, so a client sees
-http://DOMAIN/ and https://DOMAIN/ on the default ports.
+resolves nowhere here. nginx listens on free high ports (HTTPS_PORT and HTTP_REDIRECT_PORT);
+socat forwards 80 and 443 of a loopback address of its own (127.x.y.z) to them, as Docker's
+published ports do, so a client sees http://DOMAIN/ and https://DOMAIN/ on the default ports.
 """
 
 import json
@@ -17,10 +18,12 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from stack.env import ROOT
+from stack import https
 from stack.native import free_port
+from stack.tls_edge import HttpsStack
 
 from .processes import port_forwarder, running, wait_for_port
+from .stacks import stack_settings
 from .tls_proxies import make_certificate
 
 DOMAIN = "app.example.com"
@@ -31,7 +34,7 @@ CERT_TIMEOUT = 60
 @dataclass
 class Pebble:
     directory: str  # the ACME directory URL
-    listener_ca: Path  # what Caddy must trust to talk to Pebble itself
+    listener_ca: Path  # what the ACME client must trust to talk to Pebble itself
     root: Path  # Pebble's issuing root: what a client must trust to accept the site
 
 
@@ -93,10 +96,11 @@ def public_address():
 
 @dataclass
 class Edge:
-    address: str  # where DOMAIN "resolves": 80 and 443 there reach Caddy
+    address: str  # where DOMAIN "resolves": 80 and 443 there reach nginx
     pebble: Pebble
     seconds_to_certificate: float
-    log: Path
+    stack: object  # the HttpsStack
+    log: Path  # the ACME client's
 
     def tls_context(self, alpn=("h2", "http/1.1")):
         context = ssl.create_default_context(cafile=str(self.pebble.root))
@@ -111,43 +115,67 @@ def handshake(address, context, timeout=5):
             return tls.getpeercert(), tls.selected_alpn_protocol()
 
 
+def served_certificate(address, port=443):
+    """The certificate served for DOMAIN on address:port, in DER, unverified."""
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE  # only read here; the tests verify it with Pebble's root
+    with socket.create_connection((address, port), timeout=5) as raw:
+        with context.wrap_socket(raw, server_hostname=DOMAIN) as tls:
+            return tls.getpeercert(binary_form=True)
+
+
+class AcmeStack(HttpsStack):
+    """make https's native stack, its ACME client trusting Pebble's own listener. nginx listens
+    on the free HTTPS_PORT, and the public https port is 443 (as socat publishes it, Docker's
+    way): what the redirect from http names."""
+
+    def __init__(self, settings, name, ca, extra_env=None):
+        super().__init__(settings, name=name, quiet=True, build=False)
+        self.extra_env = {"LEGO_CA_CERTIFICATES": str(ca.listener_ca), "HTTPS_PORT": "443", **(extra_env or {})}
+
+    def _child_env(self):
+        return {**super()._child_env(), **self.extra_env}
+
+
+def wait_for_certificate(address, ca, deadline, what, port=443):
+    context = ssl.create_default_context(cafile=str(ca.root))
+    while True:
+        try:
+            with socket.create_connection((address, port), timeout=5) as raw:
+                with context.wrap_socket(raw, server_hostname=DOMAIN):
+                    return
+        except (ssl.SSLError, OSError):
+            if time.monotonic() > deadline:
+                raise TimeoutError(
+                    f"nginx served no certificate from Pebble within {CERT_TIMEOUT} s; see {what}"
+                ) from None
+            time.sleep(0.1)
+
+
 @contextmanager
-def caddy_edge(folder, ca, upstream_port):
-    """caddy/run.sh in front of nginx on upstream_port, with a certificate for DOMAIN from
-    `ca`; waits (bounded) until the certificate is served and measures how long that took."""
-    folder.mkdir(parents=True, exist_ok=True)
-    http_port, https_port = free_port(), free_port()
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "HOME": str(folder),
-        "XDG_DATA_HOME": str(folder / "data"),
-        "XDG_CONFIG_HOME": str(folder / "config"),
-        # Go's TLS reads extra roots from here: Caddy trusts Pebble's own listener.
-        "SSL_CERT_FILE": str(ca.listener_ca),
-        "DOMAIN": DOMAIN,
-        "ACME_EMAIL": EMAIL,
-        "ACME_CA": ca.directory,
-        "CADDY_UPSTREAM": f"127.0.0.1:{upstream_port}",
-        "CADDY_HTTP_PORT": str(http_port),
-        "CADDY_HTTPS_PORT": str(https_port),
-    }
+def nginx_edge(ca, name, **settings):
+    """The native stack of make https (nginx at the edge, lego beside it) for DOMAIN, with its
+    certificate from `ca`; waits (bounded) until the certificate is served and measures how long
+    that took once the stack was up (lego started)."""
+    values = stack_settings(
+        DOMAIN=DOMAIN,
+        ACME_EMAIL=EMAIL,
+        ACME_CA=ca.directory,
+        HTTPS_PORT=free_port(),
+        HTTP_REDIRECT_PORT=free_port(),
+        LOG_FORMAT="json",
+        **settings,
+    )
+    values.update(https.check(values))
+    stack = AcmeStack(values, name, ca)
     address = public_address()
-    log = folder / "caddy.log"
-    with ExitStack() as stack:
+    with ExitStack() as exits:
+        exits.callback(stack.stop)
+        stack.start()
         started = time.monotonic()
-        stack.enter_context(running(["sh", str(ROOT / "caddy" / "run.sh")], port=https_port, env=env, log=log))
-        stack.enter_context(port_forwarder(80, http_port, address=address))
-        stack.enter_context(port_forwarder(443, https_port, address=address))
-        context = ssl.create_default_context(cafile=str(ca.root))
-        deadline = started + CERT_TIMEOUT
-        while True:
-            try:
-                handshake(address, context)
-                break
-            except (ssl.SSLError, OSError):
-                if time.monotonic() > deadline:
-                    raise TimeoutError(
-                        f"Caddy served no certificate from Pebble within {CERT_TIMEOUT} s; see {log}"
-                    ) from None
-                time.sleep(0.1)
-        yield Edge(address, ca, time.monotonic() - started, log)
+        exits.enter_context(port_forwarder(80, stack.redirect_port, address=address))
+        exits.enter_context(port_forwarder(443, stack.https_port, address=address))
+        log = stack.log_path("acme")
+        wait_for_certificate(address, ca, started + CERT_TIMEOUT, log)
+        yield Edge(address, ca, time.monotonic() - started, stack, log)
