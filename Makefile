@@ -13,7 +13,7 @@ NPM := $(PY) -m stack npm
 # The Python locks: resolved from the *.in files for every platform, with hashes (make lock).
 UV_COMPILE := $(VENV)/bin/uv pip compile --quiet --universal --generate-hashes
 # Programs the tests drive for real; installed from Debian when missing and run as root.
-TEST_TOOLS := nginx envsubst socat caddy haproxy chromium curl openssl pebble certutil systemd-analyze \
+TEST_TOOLS := nginx envsubst socat lego caddy haproxy chromium curl openssl pebble certutil systemd-analyze \
   prometheus promtool prometheus-nginx-exporter
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
@@ -38,10 +38,10 @@ up: $(VENV)/.runtime ## Run the full stack in the foreground (Docker if an engin
 dev: $(VENV)/.runtime ## Run it with hot reload (Vite HMR, gunicorn --reload) behind nginx, at the same URL
 	@$(PY) -m stack dev
 
-https: $(VENV)/.runtime ## The stack behind Caddy at https://DOMAIN/, certificates by ACME (Docker, else native)
+https: $(VENV)/.runtime ## The stack at https://DOMAIN/, nginx terminating TLS, certificates by ACME (lego; Docker, else native)
 	@$(PY) -m stack https
 
-https-local: $(VENV)/.runtime ## The same at https://localhost:8443/ with Caddy's own CA (development)
+https-local: $(VENV)/.runtime ## The same at https://localhost:8443/ with a local CA made in .run/local-ca (development)
 	@$(PY) -m stack https --local
 
 down: $(VENV)/.runtime ## Stop a running stack

@@ -8,6 +8,7 @@ layout as lego's), made again when it is missing, expires within 30 days, or ano
 openssl (Debian: openssl) makes them.
 """
 
+import fcntl
 import os
 import subprocess
 import tempfile
@@ -50,8 +51,16 @@ def _valid(certificate, ca):
 
 
 def ensure(folder=FOLDER):
-    """Make the CA (once) and the localhost certificate (when needed); returns paths(folder)."""
+    """Make the CA (once) and the localhost certificate (when needed); returns paths(folder).
+    Two runs at once (make https-local and a test, say) take turns."""
     tools.require("openssl")
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _ensure(folder)
+
+
+def _ensure(folder):
     ca_cert, cert, key = paths(folder)
     ca_key = folder / "ca.key"
     cert.parent.mkdir(parents=True, exist_ok=True)

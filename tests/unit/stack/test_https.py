@@ -7,22 +7,14 @@ from stack import https
 GOOD = {"DOMAIN": "app.example.com", "ACME_EMAIL": "ops@example.com"}
 
 
-def test_acme_mode_defaults_to_the_standard_ports_and_trusts_exactly_the_front():
-    assert https.check(GOOD) == {
-        "HTTPS_PORT": "443",
-        "HTTP_REDIRECT_PORT": "80",
-        "TRUSTED_PROXIES": https.PROXY_ADDRESS["docker"],
-    }
+def test_acme_mode_defaults_to_the_standard_ports():
+    assert https.check(GOOD) == {"HTTPS_PORT": "443", "HTTP_REDIRECT_PORT": "80"}
 
 
-@pytest.mark.parametrize("trusted", ["10.77.77.2", "10.0.0.0/8", "192.0.2.7, 10.77.77.0/29", "fd00::/8 10.77.77.2"])
-def test_a_list_that_includes_the_front_is_kept(trusted):
-    assert https.check({**GOOD, "TRUSTED_PROXIES": trusted})["TRUSTED_PROXIES"] == trusted
-
-
-def test_an_ipv6_range_does_not_cover_the_fronts_ipv4_address():
-    with pytest.raises(https.StackError, match="does not include"):
-        https.check({**GOOD, "TRUSTED_PROXIES": "::/0"})
+@pytest.mark.parametrize("trusted", ["127.0.0.1", "10.0.0.0/8", "::/0", " 192.0.2.7 "])
+def test_nginx_at_the_edge_trusts_no_proxy(trusted):
+    with pytest.raises(https.StackError, match=r"^TRUSTED_PROXIES=.*nginx terminates TLS itself and is the edge"):
+        https.check({**GOOD, "TRUSTED_PROXIES": trusted})
 
 
 @pytest.mark.parametrize("domain", ["app.example.com", "example.org", "a-b.c-d.example", "xn--bcher-kva.example"])
@@ -30,13 +22,12 @@ def test_dns_names_are_accepted(domain):
     https.check_domain(domain)
 
 
-def test_local_mode_needs_no_domain_or_email_and_uses_caddys_ca():
+def test_local_mode_needs_no_domain_or_email_and_uses_the_local_ca():
     assert https.check({"ACME_EMAIL": "ops@example.com"}, local=True) == {
         "DOMAIN": "localhost",
         "ACME_EMAIL": "",
         "HTTPS_PORT": "8443",
         "HTTP_REDIRECT_PORT": "8080",
-        "TRUSTED_PROXIES": https.PROXY_ADDRESS["docker"],
     }
 
 
@@ -45,20 +36,14 @@ def test_set_ports_win_over_the_defaults():
     assert (updates["HTTPS_PORT"], updates["HTTP_REDIRECT_PORT"]) == ("9443", "9080")
 
 
-def test_the_front_can_be_another_address():
-    assert https.check(GOOD, front="127.0.0.1")["TRUSTED_PROXIES"] == "127.0.0.1"
-    with pytest.raises(https.StackError, match="127.0.0.1"):
-        https.check({**GOOD, "TRUSTED_PROXIES": "10.77.77.2"}, front="127.0.0.1")
+def test_natively_nginx_listens_on_the_https_and_redirect_ports():
+    from stack.tls_edge import HttpsStack
 
-
-@pytest.mark.parametrize("bind, refused", [("", False), ("127.0.0.1", False), ("0.0.0.0", False), ("::1", True)])
-def test_natively_nginx_must_listen_where_caddy_connects(bind, refused):
-    from stack.errors import StackError
-    from stack.tls_proxy import HttpsStack
-
-    settings = {**GOOD, **https.check(GOOD, front=https.PROXY_ADDRESS["native"]), "HTTP_BIND": bind}
-    if refused:
-        with pytest.raises(StackError, match=r"^HTTP_BIND=::1: natively Caddy reaches nginx at 127\.0\.0\.1"):
-            HttpsStack(settings)
-    else:
-        assert HttpsStack(settings).connect_host == "127.0.0.1"
+    settings = {**GOOD, **https.check({**GOOD, "HTTPS_PORT": "9443", "HTTP_REDIRECT_PORT": "9080"})}
+    stack = HttpsStack(settings)
+    env = stack._child_env()
+    assert (env["NGINX_TLS_LISTEN_PORT"], env["NGINX_REDIRECT_LISTEN_PORT"]) == ("9443", "9080")
+    assert env["TLS_CERT"].endswith("/acme/certificates/app.example.com.crt")
+    assert env["TLS_KEY"].endswith("/acme/certificates/app.example.com.key")
+    assert [port for port, _ in stack.public_ports()] == [9443, 9080]
+    assert stack.url == "https://app.example.com:9443"

@@ -19,9 +19,12 @@ def test_bad_value_gets_one_line_naming_it(name, value, message):
     assert error.value.problems[0].startswith(message)
 
 
-# Checked where they are used: the https settings by stack/https.py (tests/unit/test_https_check.py),
-# IMAGE_TAG by Docker Compose.
-CHECKED_ELSEWHERE = {"DOMAIN", "ACME_EMAIL", "ACME_CA", "HTTPS_PORT", "HTTP_REDIRECT_PORT", "IMAGE_TAG"}
+# Checked where they are used: the https settings by stack/https.py (tests/unit/stack/test_https.py),
+# the TLS files by nginx's derivation (tests/unit/stack/test_tls_derivation.py), IMAGE_TAG by Docker Compose.
+CHECKED_ELSEWHERE = {
+    *("DOMAIN", "ACME_EMAIL", "ACME_CA", "HTTPS_PORT", "HTTP_REDIRECT_PORT"),
+    *("TLS_CERT", "TLS_KEY", "ACME_WEBROOT", "IMAGE_TAG"),
+}
 
 
 def test_every_setting_has_a_bad_value_case():
