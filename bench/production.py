@@ -1,12 +1,10 @@
-"""The production path: HTTPS through the TLS front, as `make https-local` runs it natively
-(caddy/run.sh with caddy/Caddyfile under the stack's supervisord, Caddy's own CA for
-localhost, TRUSTED_PROXIES=127.0.0.1), beside plain HTTP to the same nginx; and the fronts that
-could take Caddy's place, each in front of (or inside) the same nginx and gunicorn:
+"""The production path: HTTPS as `make https-local` serves it natively (nginx terminating TLS
+itself, its config rendered from the one template with TLS_CERT and TLS_KEY), beside plain HTTP
+to the stack's nginx; and the other TLS fronts, each in front of the same nginx and gunicorn:
 
-* caddy: the shipped Caddyfile and caddy/run.sh, as `make https` runs them;
+* nginx-tls: what ships, this project's nginx with the TLS listener and HTTP/2 (no second proxy);
+* caddy: Caddy in front of nginx, as `make https` ran it before (bench/fronts/Caddyfile, GOGC=400);
 * caddy-gogc100, caddy-no-h3: the same Caddyfile with Caddy tuned otherwise (CADDY_VARIANTS);
-* nginx-tls: this project's own nginx config with its listen line made `ssl http2`: no
-  second proxy at all;
 * haproxy-tls: HAProxy terminating TLS in front of nginx, setting the headers nginx believes.
 
 HTTP/1.1 with keep-alive by wrk, HTTP/2 by h2load (4 connections x 4 streams: 16 requests in
@@ -18,13 +16,13 @@ import json
 import os
 import re
 import statistics
+import subprocess
 import sys
 import time
 from contextlib import ExitStack, contextmanager
 from functools import partial
 
 from stack import https
-from stack.tls_proxy import HttpsStack
 from support.processes import running
 from support.tls_proxies import make_certificate
 
@@ -34,49 +32,44 @@ from .stacks import ROOT, BenchStack, free_port
 from .wrk import BenchError, Scenario, finish, interleave, probe, start_load
 
 TARGETS = {"https_api_over_plain": 0.85}
-# Caddy beside the shipped one (caddy/run.sh sets GOGC=400, Go's garbage collector running when
-# the heap has grown by 400 %): with Go's default (100), as shipped before; and without HTTP/3
-# (its QUIC listener and the Alt-Svc header on every answer).
+CADDYFILE = ROOT / "bench" / "fronts" / "Caddyfile"
+# Caddy as it shipped (GOGC=400: Go's garbage collector running when the heap has grown by
+# 400 %), with Go's default (100), and without HTTP/3 (its QUIC listener and the Alt-Svc header).
 CADDY_VARIANTS = {
+    "caddy": {"global": "", "env": {"GOGC": "400"}},
     "caddy-gogc100": {"global": "", "env": {"GOGC": "100"}},
     "caddy-no-h3": {"global": "\tservers {\n\t\tprotocols h1 h2\n\t}\n", "env": {"GOGC": "400"}},
 }
 TUNED_CADDY = CADDY_VARIANTS["caddy-no-h3"]
 # Handshakes: 2 clients at once (the machine's cores), each bench/handshake.py for the seconds given.
 HANDSHAKE_CLIENTS = 2
+SHIPPED = "nginx-tls"
 
 
-class ProductionStack(BenchStack, HttpsStack):
-    """gunicorn + nginx + Caddy as `make https-local` runs them, quiet, on free ports; Caddy's
-    local CA and state stay in the run folder instead of the user's home."""
+class ProductionStack(BenchStack):
+    """gunicorn + nginx, quiet, on free ports: plain HTTP on HTTP_PORT, the baseline and what
+    the fronts that proxy connect to (from 127.0.0.1, which it trusts, as it trusted Caddy);
+    nginx-tls is the same template rendered as make https renders it (nginx_tls)."""
 
     def __init__(self, name, settings):
-        settings = {**settings, "HTTPS_PORT": str(free_port()), "HTTP_REDIRECT_PORT": str(free_port())}
-        settings.update(https.check(settings, local=True, front=https.PROXY_ADDRESS["native"]))
-        super().__init__(name, settings)
-
-    def _child_env(self):
-        env = super()._child_env()
-        home = self.run_dir / "caddy-home"
-        env.update(XDG_DATA_HOME=str(home / "data"), XDG_CONFIG_HOME=str(home / "config"))
-        return env
+        super().__init__(name, {**settings, "TRUSTED_PROXIES": "127.0.0.1"})
 
 
-# ---- the other fronts, each given (folder, port, stack, certificate folder) ------------------
+# ---- the fronts, each given (folder, port, stack, certificate folder) ----------------------------
 def tuned_caddyfile(text, tuning=TUNED_CADDY):
-    """The shipped Caddyfile with the tuning's global options added to its global block."""
+    """The Caddyfile with the tuning's global options added to its global block."""
     head, sep, rest = text.partition("{\n")
     if not sep:
-        raise BenchError("caddy/Caddyfile has no global options block")
+        raise BenchError(f"{CADDYFILE} has no global options block")
     return head + sep + tuning["global"] + rest
 
 
 @contextmanager
 def caddy_variant(folder, port, stack, certs, tuning=TUNED_CADDY):
-    """The shipped Caddyfile, tuned, for localhost with Caddy's own CA (as make https-local)."""
+    """The Caddyfile, tuned, for localhost with Caddy's own CA (as make https-local ran it)."""
     folder.mkdir(parents=True, exist_ok=True)
     conf = folder / "Caddyfile"
-    conf.write_text(tuned_caddyfile((ROOT / "caddy" / "Caddyfile").read_text(), tuning))
+    conf.write_text(tuned_caddyfile(CADDYFILE.read_text(), tuning))
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": str(folder),
@@ -93,37 +86,39 @@ def caddy_variant(folder, port, stack, certs, tuning=TUNED_CADDY):
         yield proc
 
 
-TLS_SERVER = """    listen 127.0.0.1:{port} ssl http2;
-    ssl_certificate {certs}/cert.pem;
-    ssl_certificate_key {certs}/key.pem;
-    ssl_protocols TLSv1.2 TLSv1.3;
-    ssl_session_cache shared:TLS:10m;
-    ssl_session_timeout 1d;
-    ssl_session_tickets on;
-    # nginx closes a connection after 1000 requests (HTTP/2 too); h2load does not reconnect.
-    keepalive_requests 100000;"""
+# nginx closes a connection after keepalive_requests (1000, HTTP/2 too) and browsers open another;
+# h2load does not, so for the bench alone the limit is raised.
+BENCH_ONLY = "    keepalive_requests 100000;\n"
 
 
 def nginx_tls_conf(stack, folder, port, certs):
-    """The stack's rendered nginx config (nginx.conf and conf.d/default.conf) for a second nginx
-    in `folder` that listens with TLS and HTTP/2 on `port` and proxies to the same gunicorn."""
-    run_dir = stack.run_dir
-    (folder / "conf.d").mkdir(parents=True, exist_ok=True)
-    main = (run_dir / "nginx.conf").read_text()
-    main = main.replace(f"pid {run_dir}/nginx.pid;", f"pid {folder}/nginx.pid;")
-    main = main.replace(f"include {run_dir}/conf.d/", f"include {folder}/conf.d/")
-    server, count = re.subn(
-        r"^    listen [^\n]*;\n(    listen \[::\][^\n]*;\n)?",
-        TLS_SERVER.format(port=port, certs=certs) + "\n",
-        (run_dir / "conf.d" / "default.conf").read_text(),
-        count=1,
-        flags=re.M,
-    )
-    if not count or f"pid {folder}/" not in main:
-        raise BenchError(f"cannot make a TLS copy of {run_dir}/nginx.conf: its listen or pid line moved")
-    server = server.replace(str(stack.log_path("access")), str(folder / "access.log"))
-    (folder / "nginx.conf").write_text(main)
-    (folder / "conf.d" / "default.conf").write_text(server)
+    """The stack's nginx rendered again, as make https renders it (the one template with TLS_CERT
+    and TLS_KEY, nginx/tls-watch.sh's state), for a second nginx in `folder` that listens with
+    TLS and HTTP/2 on `port` and proxies to the same gunicorn."""
+    folder.mkdir(parents=True, exist_ok=True)
+    env = {
+        **stack._child_env(),
+        "NGINX_RUN_DIR": str(folder),
+        "NGINX_ACCESS_LOG": str(folder / "access.log"),
+        "TLS_CERT": str(certs / "cert.pem"),
+        "TLS_KEY": str(certs / "key.pem"),
+        "NGINX_TLS_STATE": str(folder / "tls-certificate.conf"),
+        "NGINX_TLS_LISTEN_PORT": str(port),
+        "NGINX_REDIRECT_LISTEN_PORT": str(free_port()),
+        "NGINX_LISTEN_ADDRESS": "127.0.0.1",
+        "HTTPS_PORT": str(port),
+        # At the edge, as shipped: make https refuses TRUSTED_PROXIES.
+        "TRUSTED_PROXIES": "",
+    }
+    for script in (["sh", str(ROOT / "nginx" / "render.sh")], ["sh", str(ROOT / "nginx" / "tls-watch.sh"), "--once"]):
+        done = subprocess.run(script, env=env, capture_output=True, text=True)
+        if done.returncode:
+            raise BenchError(f"{' '.join(script[1:])} failed for nginx-tls: {done.stderr.strip()}")
+    site = folder / "conf.d" / "default.conf"
+    text, count = re.subn(r"^(    server_name _;\n)", r"\1" + BENCH_ONLY, site.read_text(), count=1, flags=re.M)
+    if not count:
+        raise BenchError(f"cannot raise keepalive_requests in {site}: its server_name line moved")
+    site.write_text(text)
     return folder / "nginx.conf"
 
 
@@ -174,8 +169,8 @@ def haproxy_tls(folder, port, stack, certs):
 
 
 OPTIONS = {
+    SHIPPED: nginx_tls,
     **{name: partial(caddy_variant, tuning=tuning) for name, tuning in CADDY_VARIANTS.items()},
-    "nginx-tls": nginx_tls,
     "haproxy-tls": haproxy_tls,
 }
 
@@ -191,18 +186,18 @@ class Production:
 def start(ctx, exits: ExitStack):
     stack = ProductionStack("bench-https", ctx.base)
     exits.callback(stack.cleanup)
-    ctx.log(f"production path: the stack behind Caddy as make https-local runs it (https :{stack.https_port}) ...")
+    ctx.log("production path: the stack as make https-local runs it, and the other TLS fronts ...")
     stack.start()
     ctx.extra_stacks.append(stack)
     groups = stack.groups()
     certs = ctx.work / "tls-cert"
     certs.mkdir(parents=True, exist_ok=True)
     make_certificate(certs)
-    fronts = {"caddy": (stack.https_port, {"front": groups["caddy"], "nginx": groups["nginx"]})}
+    fronts = {}
     for name, front in OPTIONS.items():
         port = free_port()
         proc = exits.enter_context(front(ctx.work / f"tls-{name}", port, stack, certs))
-        names = {"front": proc.pid} if name == "nginx-tls" else {"front": proc.pid, "nginx": groups["nginx"]}
+        names = {"front": proc.pid} if name == SHIPPED else {"front": proc.pid, "nginx": groups["nginx"]}
         fronts[name] = (port, names)
         ctx.extra_pgids.append(proc.pid)
     for _, names in fronts.values():

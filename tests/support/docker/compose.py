@@ -26,9 +26,10 @@ class ComposeStack:
     """`docker compose` for one project: files (relative to `directory`), settings as an env file.
 
     port: the published port of nginx on 127.0.0.1 (HTTP_PORT).
+    last: compose files read after the loopback ones, which they override.
     """
 
-    def __init__(self, project, settings=None, files=("docker-compose.yml",), directory=ROOT):
+    def __init__(self, project, settings=None, files=("docker-compose.yml",), directory=ROOT, last=()):
         self.project = project
         self.directory = Path(directory)
         self.port = int((settings or {}).get("HTTP_PORT") or free_port())
@@ -39,6 +40,8 @@ class ComposeStack:
         self.files = [self.directory / f for f in files] + [LOOPBACK]
         if "docker-compose.dev.yml" in files:
             self.files.append(LOOPBACK_DEV)
+        # Files that must win over the loopback ones (a test's own ports).
+        self.files += [Path(f) for f in last]
         self.client = DockerClient(
             compose_files=self.files,
             compose_project_name=project,

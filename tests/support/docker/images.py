@@ -29,6 +29,8 @@ HERE = Path(__file__).resolve().parent / "lookalikes"
 # compose's monitoring profile's images: a folder of their own, so that their recipes do not
 # change the others' (a recipe hashes its whole folder).
 MONITORING_HERE = Path(__file__).resolve().parent / "lookalikes-monitoring"
+# docker-compose.https.yml's ACME client: a folder of its own too.
+ACME_HERE = Path(__file__).resolve().parent / "lookalikes-acme"
 LOOKALIKE_LABEL = "vue-flask-nginx.lookalike"
 RECIPE_LABEL = "vue-flask-nginx.lookalike.recipe"
 MIRROR = "http://deb.debian.org/debian"
@@ -49,10 +51,14 @@ KINDS = {
         "nginx-prometheus-exporter --version 2>&1",
         "{}",
     ),
+    # docker-compose.https.yml's acme service (acme_images()), from ACME_HERE; Debian 12 ships 4.9.
+    "goacme/lego": ("bookworm", "lego.Dockerfile", "dpkg-query -W -f '${Version}' lego", "{}."),
 }
 
 
 def _folder(kind):
+    if kind == "goacme/lego":
+        return ACME_HERE
     return MONITORING_HERE if "/" in kind else HERE
 
 
@@ -82,6 +88,11 @@ def monitoring_images():
 
     services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
     return [s["image"] for s in services.values() if "monitoring" in s.get("profiles", ())]
+
+
+def acme_images():
+    """The images docker-compose.https.yml runs, e.g. 'goacme/lego:v4.9.1'."""
+    return sorted(set(re.findall(r"^\s+image:\s*(\S+)", (ROOT / "docker-compose.https.yml").read_text(), re.M)))
 
 
 def _exists(name):
