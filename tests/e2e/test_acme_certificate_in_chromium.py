@@ -1,4 +1,5 @@
-"""The home page over https through the shipped Caddyfile, with a certificate from Pebble.
+"""The home page over https from nginx at the edge (make https natively), with a certificate
+lego got from Pebble; and make https-local's, with the runner's local CA.
 
 Chromium trusts Pebble's root the way a machine trusts a CA: in the NSS database of its HOME
 (certutil), so it verifies the chain and the name as for any site; nothing is ignored. DOMAIN
@@ -6,22 +7,27 @@ resolves to the edge's loopback address (--host-resolver-rules), and the browser
 http://DOMAIN/ like a person typing the name.
 """
 
+import os
 import subprocess
 
 import pytest
 from e2e.conftest import TIMEOUT_MS, VIEWPORT, PageWatch
 from e2e.pages import ALL_OK, RESULT_MESSAGE, check_states, settled_state, text
 
+from stack import https, local_ca
+from stack.native import free_port
+from stack.tls_edge import HttpsStack
 from support.acme import DOMAIN
 from support.browser import CHROMIUM, CHROMIUM_ARGS, retried_when_the_network_changed
+from support.stacks import stack_settings
 
 
-def _nss_db_trusting(home, root):
+def _nss_db_trusting(home, root, name="pebble-root"):
     db = home / ".pki" / "nssdb"
     db.mkdir(parents=True)
     subprocess.run(["certutil", "-N", "-d", f"sql:{db}", "--empty-password"], check=True, capture_output=True)
     subprocess.run(
-        ["certutil", "-A", "-d", f"sql:{db}", "-n", "pebble-root", "-t", "C,,", "-i", str(root)],
+        ["certutil", "-A", "-d", f"sql:{db}", "-n", name, "-t", "C,,", "-i", str(root)],
         check=True,
         capture_output=True,
     )
@@ -96,3 +102,38 @@ def test_chromium_refuses_the_site_without_pebbles_root(untrusting_browser):
             page.goto(f"https://{DOMAIN}/")
     finally:
         page.context.close()
+
+
+@pytest.fixture(scope="module")
+def local_edge(built_frontend):
+    """make https-local's native stack: nginx at the edge with the local CA's certificate."""
+    settings = stack_settings(HTTPS_PORT=free_port(), HTTP_REDIRECT_PORT=free_port())
+    settings.update(https.check(settings, local=True))
+    stack = HttpsStack(settings, name=f"tests/{os.getpid()}-https-local-e2e", quiet=True, build=False)
+    try:
+        yield stack.start()
+    finally:
+        stack.stop()
+
+
+def test_home_over_https_local_is_all_green_once_the_local_ca_is_trusted(playwright, local_edge, tmp_path):
+    # What docs/https.md tells a developer: trust .run/local-ca/ca.crt once (here: an NSS database).
+    _nss_db_trusting(tmp_path, local_ca.paths()[0], name="local-ca")
+    chromium = playwright.chromium.launch(
+        executable_path=CHROMIUM,
+        headless=True,
+        args=CHROMIUM_ARGS,
+        env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
+    )
+    origin = f"https://localhost:{local_edge.https_port}"
+    try:
+        page = _page(chromium)
+        response = page.goto(f"http://localhost:{local_edge.redirect_port}/")
+        assert response.url == f"{origin}/"
+        assert settled_state(page) == "ok", page.watch.log
+        assert text(page, "browser-origin") == origin
+        assert text(page, "landed-url") == f"{origin}/api/result"
+        assert check_states(page) == ALL_OK
+        page.watch.assert_clean()
+    finally:
+        chromium.close()
