@@ -55,8 +55,16 @@ RENDERINGS = {
     "native-dev": ({"SPA_DEV_SERVER": "127.0.0.1:5173"}, "native"),
     "docker": ({"RESOLVER": "127.0.0.11", "API_BIND": "api:8000", "STUB_STATUS_BIND": "0.0.0.0:8081"}, "image"),
     "docker-dev": ({"RESOLVER": "127.0.0.11", "API_BIND": "api:8000", "SPA_DEV_SERVER": "web:5173"}, "image"),
+    # docker-compose.https.yml: nginx terminating TLS, the ACME challenge on plain http.
     "docker-https": (
-        {"RESOLVER": "127.0.0.11", "API_BIND": "api:8000", "TRUSTED_PROXIES": "10.77.77.2", **_LIMITS},
+        {
+            "RESOLVER": "127.0.0.11",
+            "API_BIND": "api:8000",
+            "TLS_CERT": "/acme/certificates/app.example.com.crt",
+            "TLS_KEY": "/acme/certificates/app.example.com.key",
+            "ACME_WEBROOT": "/acme/webroot",
+            **_LIMITS,
+        },
         "image",
     ),
     "kubernetes": (_K8S_PRODUCTION, "image"),
@@ -76,9 +84,17 @@ def render_nginx(out, settings, main="native", nginx_dir=ROOT / "nginx"):
         SPA_DEV_SERVER="",
     )
     env.update(settings)
+    env.setdefault("NGINX_TLS_STATE", str(out / "tls-certificate.conf"))
     done = subprocess.run(["sh", str(nginx_dir / "render.sh")], env=env, capture_output=True, text=True)
     if done.returncode:
         raise SystemExit(f"judges: nginx/render.sh failed for {settings}: {done.stderr.strip()}")
+    if "TLS_CERT" in settings:
+        # The include nginx/tls-watch.sh writes (no certificate here: handshakes refused).
+        done = subprocess.run(
+            ["sh", str(nginx_dir / "tls-watch.sh"), "--once"], env=env, capture_output=True, text=True
+        )
+        if done.returncode:
+            raise SystemExit(f"judges: nginx/tls-watch.sh failed for {settings}: {done.stderr.strip()}")
     conf = out / "nginx.conf"
     if main == "image":
         text = (nginx_dir / "nginx.conf").read_text()
@@ -97,9 +113,9 @@ def render_kustomize(out, overlay):
 
 def compose_copy(out, path):
     """A compose file as checkov can read it: its YAML loader drops a whole file with Compose's
-    `!reset` tag in it, silently, so the tag goes (`ports: !reset []` checks as `ports: []`)."""
+    `!reset` or `!override` tag in it, silently, so the tag goes (`ports: !reset []` checks as `ports: []`)."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    text = re.sub(r"!reset\s+", "", Path(path).read_text())
+    text = re.sub(r"!(reset|override)\s+", "", Path(path).read_text())
     # checkov skips a file it cannot parse without a word: fail here instead.
     yaml.safe_load(text)
     out.write_text(text)

@@ -6,7 +6,7 @@ from checkov.common.models.enums import CheckCategories, CheckResult
 from checkov.yaml_doc.base_yaml_check import BaseYamlCheck
 from checkov.yaml_doc.enums import BlockType
 
-# What a service may add back after cap_drop: [ALL] (Caddy binds 80 and 443 as a non-root user).
+# What a service may add back after cap_drop: [ALL] (a non-root user binding a port below 1024).
 ALLOWED_CAPS = {"NET_BIND_SERVICE"}
 
 
