@@ -20,8 +20,8 @@ whole() {
 }
 
 if [ -z "${ACME_EMAIL:-}" ]; then
-    say "no ACME_EMAIL: nothing to do (make https-local: the local CA signs the certificate)."
-    exit 0
+    say "ACME_EMAIL is not set: set the ACME account's contact (e.g. ACME_EMAIL=ops@example.com); make https-local needs no ACME client." >&2
+    exit 2
 fi
 [ -n "${DOMAIN:-}" ] || { say "DOMAIN is not set: set it to the public name (e.g. DOMAIN=app.example.com)." >&2; exit 2; }
 path=${ACME_PATH:?set ACME_PATH to lego\'s folder}

@@ -173,7 +173,7 @@ def cmd_https(args):
             local_ca.ensure()
             updates["TLS_FILES"] = str(local_ca.paths()[1].parent.parent)
         os.environ.update(updates)
-        sys.exit(docker_mode.up(settings, https=True))
+        sys.exit(docker_mode.up(settings, https=True, acme=not args.local))
     print("stack: natively, nginx terminating TLS itself", flush=True)
     up_native(settings, args.name, HttpsStack(settings, name=args.name))
 

@@ -35,15 +35,17 @@ def compose_files(settings, dev=False, https=False):
     return [arg for name in files for arg in ("-f", name)]
 
 
-def compose_env(settings):
+def compose_env(settings, profiles=()):
     """The environment of every `docker compose` the runner starts: its own, with HTTP_BIND as
     docker-compose.yml's port entry needs it (an IPv6 address in brackets, `[::1]`). compose
-    reads .env too; the environment wins, so `HTTP_BIND=::1` in .env works through `make up`."""
+    reads .env too; the environment wins, so `HTTP_BIND=::1` in .env works through `make up`.
+    profiles: compose profiles to turn on beside the user's (make https: acme)."""
     env = dict(os.environ)
     # MONITORING=1: compose's monitoring profile too (Prometheus and the nginx exporter).
-    if settings.get("MONITORING") == "1":
+    wanted = [*profiles, *(["monitoring"] if settings.get("MONITORING") == "1" else [])]
+    if wanted:
         profiles = [p for p in env.get("COMPOSE_PROFILES", "").split(",") if p]
-        env["COMPOSE_PROFILES"] = ",".join([*profiles, "monitoring"])
+        env["COMPOSE_PROFILES"] = ",".join(dict.fromkeys([*profiles, *wanted]))
     try:
         address = stack_env.http_bind(settings)
     except StackError:  # left as it is: compose names it (make down must still run)
@@ -91,15 +93,17 @@ def validate_settings(settings):
             )
 
 
-def up(settings, dev=False, https=False):
+def up(settings, dev=False, https=False, acme=False):
     """Check the settings, then run `docker compose up --build` in the foreground until Ctrl-C,
     which stops the containers (kept for the next `make up`; `make down` removes them).
-    https: with nginx terminating TLS (`make https`). Returns the exit status for the runner."""
+    https: with nginx terminating TLS (`make https`); acme: and lego getting its certificate
+    (the overlay's acme profile; make https-local has none). Returns the exit status."""
     require_compose()
     validate_settings(settings)
     base = ["docker", "compose", *compose_files(settings, dev, https)]
-    print(f"stack: a Docker engine answers: {' '.join([*base, 'up', '--build'])}", flush=True)
-    return run_attached(base, compose_env(settings))
+    profile = ["--profile", "acme"] if acme else []
+    print(f"stack: a Docker engine answers: {' '.join([*base, *profile, 'up', '--build'])}", flush=True)
+    return run_attached(base, compose_env(settings, profiles=("acme",) if acme else ()))
 
 
 def run_attached(base, env=None):
@@ -152,7 +156,7 @@ def down(settings):
     """`docker compose down` for the production, dev and https files; says so when nothing runs."""
     require_compose()
     base = _every_file(settings)
-    env = compose_env(settings)
+    env = compose_env(settings, profiles=("acme",))
     listed = subprocess.run([*base, "ps", "--all", "--quiet"], cwd=ROOT, env=env, capture_output=True, text=True)
     if listed.returncode == 0 and not listed.stdout.strip():
         print("stack: nothing to stop: no container of this project exists.")
@@ -173,7 +177,7 @@ def _every_file(settings):
 def logs(settings):
     """Follow the containers' logs (nginx and gunicorn write to stdout and stderr) until Ctrl-C."""
     require_compose()
-    env = compose_env(settings)
+    env = compose_env(settings, profiles=("acme",))
     command = logs_command(settings)
     listed = subprocess.run([*_every_file(settings), "ps", "--all", "--quiet"], cwd=ROOT, env=env, capture_output=True)
     if listed.returncode == 0 and not listed.stdout.strip():

@@ -85,6 +85,7 @@ def https_compose(docker_engine, tmp_path_factory):
         {"DOMAIN": DOMAIN, "ACME_EMAIL": EMAIL, "ACME_CA": f"https://{gateway}:{pebble_port}/dir"},
         files=("docker-compose.yml", "docker-compose.https.yml"),
         last=(str(override),),
+        profiles=("acme",),
     )
     try:
         # The network first: Pebble listens on its gateway before lego starts.
@@ -169,3 +170,40 @@ def test_https_overlay_gets_a_certificate_serves_https_and_renews_it(https_compo
         time.sleep(0.3)
     logs = subprocess.run([*stack.compose_command, "logs", "nginx"], cwd=ROOT, capture_output=True, text=True).stdout
     assert logs.count("changed: nginx reloaded") >= 2, logs
+
+
+def test_https_local_overlay_serves_the_local_cas_certificate(docker_engine, tmp_path):
+    """make https-local in Docker: the local CA's files (TLS_FILES, as the runner sets it) in
+    place of the acme volume, nginx serving them on its published 443; without the acme profile
+    no ACME client runs."""
+    from stack import https, local_ca
+
+    ensure_base_images(acme_images())
+    ca, _, _ = local_ca.ensure()
+    address = public_address()
+    override = tmp_path / "https-local-test.yml"
+    override.write_text(f"""services:
+  nginx:
+    ports: !override
+      - "{address}:8080:80"
+      - "{address}:8443:443"
+""")
+    settings = https.check({}, local=True)
+    stack = ComposeStack(
+        project_name("-https-local"),
+        {**settings, "TLS_FILES": str(local_ca.paths()[1].parent.parent)},
+        files=("docker-compose.yml", "docker-compose.https.yml"),
+        last=(str(override),),
+    )
+    try:
+        stack.up(wait_timeout=600)
+        tls = (ca, "localhost")
+        api = request(8443, "/api/", host="localhost:8443", address=address, tls=tls)
+        assert (api.status, api.header("Location")) == (302, "https://localhost:8443/api/result")
+        assert api.header("Strict-Transport-Security") == "max-age=31536000"
+        redirect = request(8080, "/about", host="localhost:8080", address=address)
+        assert (redirect.status, redirect.header("Location")) == (308, "https://localhost:8443/about")
+        services = {c.config.labels["com.docker.compose.service"] for c in stack.client.compose.ps(all=True)}
+        assert services == {"api", "nginx"}
+    finally:
+        stack.down()

@@ -26,6 +26,12 @@ def test_the_acme_client_is_the_official_lego_image_pinned():
     assert SERVICES["acme-volume"]["image"] == ACME["image"]
 
 
+def test_the_acme_client_runs_only_with_the_acme_profile():
+    # make https turns it on; make https-local (the local CA's files) leaves it off.
+    assert ACME["profiles"] == SERVICES["acme-volume"]["profiles"] == ["acme"]
+    assert "profiles" not in NGINX
+
+
 def test_nginx_is_published_on_the_redirect_and_https_ports():
     assert NGINX["ports"] == ["${HTTP_REDIRECT_PORT:-80}:80", "${HTTPS_PORT:-443}:443"]
     assert "acme" not in {port for service in ("acme", "acme-volume") for port in SERVICES[service].get("ports", [])}

@@ -27,9 +27,10 @@ class ComposeStack:
 
     port: the published port of nginx on 127.0.0.1 (HTTP_PORT).
     last: compose files read after the loopback ones, which they override.
+    profiles: compose profiles turned on (docker-compose.https.yml's acme).
     """
 
-    def __init__(self, project, settings=None, files=("docker-compose.yml",), directory=ROOT, last=()):
+    def __init__(self, project, settings=None, files=("docker-compose.yml",), directory=ROOT, last=(), profiles=()):
         self.project = project
         self.directory = Path(directory)
         self.port = int((settings or {}).get("HTTP_PORT") or free_port())
@@ -47,7 +48,9 @@ class ComposeStack:
             compose_project_name=project,
             compose_project_directory=self.directory,
             compose_env_files=[self.env_file],
+            compose_profiles=list(profiles),
         )
+        self.profiles = list(profiles)
         self.seconds_to_healthy = None
 
     @property
@@ -68,6 +71,7 @@ class ComposeStack:
             "--env-file",
             str(self.env_file),
             *files,
+            *(arg for profile in self.profiles for arg in ("--profile", profile)),
         ]
 
     def up(self, wait_timeout=600, **options):

@@ -118,6 +118,9 @@ def test_docker_mode_adds_the_monitoring_profile():
 
     assert compose_env({"MONITORING": "1"})["COMPOSE_PROFILES"].split(",")[-1] == "monitoring"
     assert "monitoring" not in compose_env({"MONITORING": ""}).get("COMPOSE_PROFILES", "")
+    # make https's acme profile beside it, once.
+    both = compose_env({"MONITORING": "1"}, profiles=("acme",))["COMPOSE_PROFILES"].split(",")
+    assert both[-2:] == ["acme", "monitoring"] and both.count("acme") == 1
 
 
 def test_make_dev_runs_monitoring_too(tmp_path):
