@@ -97,10 +97,11 @@ class HttpsStack(NativeStack):
         return [*super().services(), *extra]
 
     def logs_shown(self):
-        # Few lines each: a certificate obtained or renewed, nginx reloaded, or why not.
-        shown = [(self.log_path("tls-watch"), "tls-watch", logs.all_lines)]
+        # Few lines each: a certificate obtained or renewed, nginx reloaded, or why not. Each
+        # line names its program already ("tls-watch: ...", "acme: ...", lego's own).
+        shown = [(self.log_path("tls-watch"), "https", logs.all_lines)]
         if not self.local:
-            shown.append((self.log_path("acme"), "acme", logs.all_lines))
+            shown.append((self.log_path("acme"), "https", logs.all_lines))
         return [*super().logs_shown(), *shown]
 
     def ready_line(self, name):
