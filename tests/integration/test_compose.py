@@ -14,6 +14,14 @@ from support.image import DERIVE, TEMPLATE, nginx_accepts, render_as_the_image_d
 
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
+
+
+class ComposeLoader(yaml.SafeLoader):
+    """docker-compose.https.yml's `!override` is compose's tag, not YAML's: read as the list it tags."""
+
+
+ComposeLoader.add_constructor("!override", ComposeLoader.construct_sequence)
+HTTPS_SERVICES = yaml.load((ROOT / "docker-compose.https.yml").read_text(), ComposeLoader)["services"]
 DOCKERFILES = [ROOT / "backend" / "Dockerfile", ROOT / "nginx" / "Dockerfile"]
 # Natively the runner's; in Docker the compose file sets the internal listeners itself, and
 # MONITORING is compose's monitoring profile (the runner passes it as COMPOSE_PROFILES).
@@ -25,6 +33,10 @@ NATIVE_ONLY = {
     "STUB_STATUS_BIND",
     "MONITORING",
     "NGINX_EXPORTER_PORT",
+    # The make https overlay gives nginx the certificate's paths in its own volume.
+    "TLS_CERT",
+    "TLS_KEY",
+    "ACME_WEBROOT",
 }
 MONITORING = {"nginx-exporter", "prometheus"}
 
@@ -98,10 +110,14 @@ def test_both_sides_read_the_same_prefix():
     assert SERVICES["nginx"]["build"]["args"]["API_PREFIX"] == expected
 
 
+# Compose variables the runner sets itself, never .env: make https-local's certificate folder.
+RUNNER_SET = {"TLS_FILES"}
+
+
 def test_every_compose_variable_is_a_documented_setting():
     documented = set(read_dotenv(ROOT / ".env.example"))
     assert documented == set(SETTING_NAMES)
-    assert compose_variables() <= documented
+    assert compose_variables() - RUNNER_SET <= documented
     # Every setting reaches Docker too, except the ones that only mean something natively.
     assert documented - compose_variables() == NATIVE_ONLY
 
@@ -113,9 +129,12 @@ COMPOSE_OWN = {"api": {"API_BIND", "METRICS_BIND"}, "nginx": {"API_BIND", "RESOL
 @pytest.mark.parametrize("service", ["api", "nginx"])
 def test_each_service_gets_the_settings_it_reads(service):
     """The settings table (stack/settings.py `to`) says who reads what; compose passes exactly that."""
-    passed = set(SERVICES[service]["environment"]) - COMPOSE_OWN[service]
-    # nginx listens on 80 on every address in its container (compose publishes the port); the runner's.
-    native_only = {"HTTP_PORT", "HTTP_BIND", "ACCESS_LOG"}
+    # The TLS settings reach nginx through the make https overlay only.
+    environment = {**SERVICES[service]["environment"], **HTTPS_SERVICES.get(service, {}).get("environment", {})}
+    passed = set(environment) - COMPOSE_OWN[service]
+    # nginx listens on 80 (and 443 with TLS) on every address in its container (compose
+    # publishes the ports); the runner's.
+    native_only = {"HTTP_PORT", "HTTP_BIND", "ACCESS_LOG", "HTTP_REDIRECT_PORT"}
     assert passed == set(read_by(service)) - COMPOSE_OWN[service] - native_only
 
 
@@ -151,7 +170,11 @@ def test_nginx_image_uses_the_shared_template_and_derivation():
 
 def test_template_uses_only_derived_variables():
     used = set(re.findall(r"\$\{([A-Z0-9_]+)\}", TEMPLATE.read_text()))
-    exported = set(re.findall(r"\b(NGINX_[A-Z0-9_]+)\b", DERIVE.read_text().split("export", 1)[1]))
+    exported = {
+        name
+        for script in sorted(DERIVE.parent.glob("*.envsh"))
+        for name in re.findall(r"\b(NGINX_[A-Z0-9_]+)\b", script.read_text().split("export", 1)[1])
+    }
     assert used and all(name.startswith("NGINX_") for name in used)
     assert used <= exported | {"NGINX_LISTEN_PORT"}
 
