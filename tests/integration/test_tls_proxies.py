@@ -4,6 +4,9 @@ The client talks https to the front as https://public.example:<port>/ from 127.0
 front talks to nginx from 127.0.0.1, which is in TRUSTED_PROXIES.
 """
 
+import json
+import time
+
 import pytest
 
 from stack.native import free_port
@@ -100,3 +103,33 @@ def test_forwarded_prefix_composes_in_front_of_the_api_prefix(trusted_stack, tmp
         whoami = send("/tenant/api/whoami").json()
     assert response.header("Location") == f"https://{PUBLIC_HOST}:{port}/tenant/api/result"
     assert whoami["script_root"] == "/tenant/api"
+
+
+def test_caddys_request_id_is_in_every_hops_line(start_stack, tmp_path):
+    # Caddy's own id for each request (docs/headers.md): kept by nginx, which trusts Caddy, and
+    # found in Caddy's, nginx's, gunicorn's and the app's JSON lines; the client's is never kept.
+    stack = start_stack(TRUSTED_PROXIES="127.0.0.1", LOG_FORMAT="json", GUNICORN_ACCESS_LOG="1")
+    port = free_port()
+    with FRONTS["caddy"](tmp_path, port, stack.port, request_id=True):
+        response = _client(tmp_path, port)("/api/", headers={"X-Request-ID": "forged-id"})
+    request_id = response.header("X-Request-ID")
+    assert response.status == 302 and request_id not in (None, "forged-id")
+
+    def lines(path):
+        return [json.loads(line) for line in path.read_text().splitlines() if line.startswith("{")]
+
+    deadline = time.monotonic() + 10
+    while request_id not in stack.log_path("gunicorn").read_text() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    caddy = [line for line in lines(tmp_path / "caddy.log") if line["resp_headers"].get("X-Request-Id") == [request_id]]
+    nginx = [line for line in lines(stack.run_dir / "access.log") if line["request_id"] == request_id]
+    gunicorn = [line for line in lines(stack.log_path("gunicorn")) if line["request_id"] == request_id]
+    assert [(line["request"]["uri"], line["status"]) for line in caddy] == [("/api/", 302)]
+    assert [(line["path"], line["status"], line["scheme"], line["client"]) for line in nginx] == [
+        ("/api/", 302, "https", CLIENT)
+    ]
+    assert [(line["logger"], line.get("message")) for line in gunicorn] == [
+        ("app", f"redirect to {response.header('Location')}"),
+        ("gunicorn.access", None),
+    ]
+    assert "forged-id" not in (stack.run_dir / "access.log").read_text() + stack.log_path("gunicorn").read_text()

@@ -65,16 +65,25 @@ def make_certificate(folder, addresses=("127.0.0.1",)):
 
 
 @contextmanager
-def caddy(folder, port, upstream_port, prefix=None):
+def caddy(folder, port, upstream_port, prefix=None, request_id=False):
     """Caddy's reverse_proxy: sends X-Forwarded-For/-Proto/-Host (the Host with its port) and
     no X-Forwarded-Port. It passes other headers through, so the ones nginx would believe and
-    Caddy does not set are removed (header_up -...)."""
+    Caddy does not set are removed (header_up -...). request_id: Caddy gives each request its
+    own id, upstream and in the answer, and logs JSON lines to folder/caddy.log, as
+    docs/headers.md's Caddy row says; otherwise the id is left to nginx."""
     make_certificate(folder)
+    request_id_rules = "header_up -X-Request-ID"
+    log = ""
+    if request_id:
+        request_id_rules = "\n            ".join(
+            ["header_up X-Request-ID {http.request.uuid}", "header_down X-Request-ID {http.request.uuid}"]
+        )
+        log = f"log {{\n        output file {folder}/caddy.log\n        format json\n    }}"
     route = f"""
         reverse_proxy 127.0.0.1:{upstream_port} {{
             header_up -X-Forwarded-Port
             header_up -X-Forwarded-Prefix
-            header_up -X-Request-ID
+            {request_id_rules}
         }}"""
     if prefix:
         route = f"""
@@ -92,6 +101,7 @@ def caddy(folder, port, upstream_port, prefix=None):
 }}
 https://:{port} {{
     tls {folder}/cert.pem {folder}/key.pem
+    {log}
     {route}
 }}
 """)
