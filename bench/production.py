@@ -23,6 +23,7 @@ from contextlib import ExitStack, contextmanager
 from functools import partial
 
 from stack import https
+from stack.access import set_nginx_worker_user
 from support.processes import running
 from support.tls_proxies import make_certificate
 
@@ -114,6 +115,8 @@ def nginx_tls_conf(stack, folder, port, certs):
         done = subprocess.run(script, env=env, capture_output=True, text=True)
         if done.returncode:
             raise BenchError(f"{' '.join(script[1:])} failed for nginx-tls: {done.stderr.strip()}")
+    # Its workers must read the checkout as the stack's do (root when the checkout is shut to nobody).
+    set_nginx_worker_user(folder / "nginx.conf")
     site = folder / "conf.d" / "default.conf"
     text, count = re.subn(r"^(    server_name _;\n)", r"\1" + BENCH_ONLY, site.read_text(), count=1, flags=re.M)
     if not count:

@@ -74,3 +74,10 @@ def nginx_worker_user():
     if shut_folder("nobody") is not None:
         return "root root"
     return f"nobody {grp.getgrgid(nobody.pw_gid).gr_name}"
+
+
+def set_nginx_worker_user(conf):
+    """Put nginx_worker_user()'s `user` clause at the top of the rendered main config `conf`."""
+    user = nginx_worker_user()
+    if user:
+        conf.write_text(f"user {user};\n" + conf.read_text())

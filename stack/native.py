@@ -285,10 +285,7 @@ class NativeStack:
         if result.returncode:
             raise StackError(result.stderr.strip() or "nginx/render.sh failed")
         conf = self.run_dir / "nginx.conf"
-        user = access.nginx_worker_user()
-        if user:
-            text = conf.read_text()
-            conf.write_text(f"user {user};\n" + text)
+        access.set_nginx_worker_user(conf)
         self.before_nginx_check(env)
         check = subprocess.run(self._nginx_cmd("-t", "-q"), capture_output=True, text=True)
         if check.returncode:

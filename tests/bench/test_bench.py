@@ -3,6 +3,7 @@ process, and the command line's answer to a bad option (no load, no stack starte
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -154,6 +155,7 @@ def test_nginx_terminating_tls_is_the_shipped_template_rendered_with_tls(tmp_pat
         make_certificate(tmp_path)
         conf = nginx_tls_conf(stack, tmp_path / "tls", 18443, tmp_path)
         server = (tmp_path / "tls" / "conf.d" / "default.conf").read_text()
+        main, stacks_main = conf.read_text(), (stack.run_dir / "nginx.conf").read_text()
         # nginx -t while the stack's folder (its temp paths) is there.
         check = subprocess.run(
             ["nginx", "-t", "-q", "-p", str(tmp_path / "tls"), "-c", str(conf), "-e", str(tmp_path / "error.log")],
@@ -169,6 +171,9 @@ def test_nginx_terminating_tls_is_the_shipped_template_rendered_with_tls(tmp_pat
     assert (tmp_path / "tls" / "tls-certificate.conf").read_text().startswith(f"ssl_certificate {tmp_path}/cert.pem;")
     assert str(tmp_path / "tls" / "access.log") in server
     assert check.returncode == 0, check.stderr
+    # Its workers run as the stack's do: as root, `nobody` would get 502s from a checkout shut to it.
+    user = re.match(r"user [^;]+;\n", stacks_main)
+    assert (user and main.startswith(user.group(0))) or (os.geteuid() != 0 and not main.startswith("user "))
 
 
 def test_haproxy_terminating_tls_config_is_valid_haproxy(tmp_path):
